@@ -1,0 +1,93 @@
+/**
+ * The whole runtime configuration, parsed once from the environment.
+ * Every variable is documented in README.md with its default; an invalid value stops start-up with a message
+ * naming the variable, and production mode refuses the dev-only adapters unless explicitly allowed.
+ */
+import { z } from 'zod'
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const csv = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  APP_ENV: z.enum(['development', 'test', 'staging', 'production']).optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  /** postgres:// URL; when absent the embedded PGlite database under DATA_DIR is used (dev only). */
+  DATABASE_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  MIGRATE_ON_START: bool.default(true),
+  /** Allows dev-only adapters (embedded DB, sandbox payments, dev inbox) when running in production mode. */
+  ALLOW_DEV_ADAPTERS: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SLOW_QUERY_MS: z.coerce.number().min(0).default(200),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  CORS_ORIGINS: csv.default([]),
+  /** HS256 key for access tokens; required in production (at least 32 characters). */
+  JWT_SECRET: z.string().min(32).optional(),
+  JWT_ISSUER: z.string().min(1).default('kamhub'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(3600).max(90 * 86_400).default(30 * 86_400),
+  AUTH_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  AUTH_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(12).optional(),
+  UPSTASH_REDIS_REST_URL: z.url().optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+})
+
+export type Config = z.output<typeof configSchema> & { production: boolean }
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** A fixed development key: tokens survive restarts locally; production refuses to start without JWT_SECRET. */
+export const DEV_JWT_SECRET = 'kamhub-development-only-secret-do-not-use-in-production'
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset" — a blank line in .env must not turn into an invalid value.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const result = configSchema.safeParse(cleaned)
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const parsed = result.data
+  const production = parsed.NODE_ENV === 'production' || parsed.APP_ENV === 'production'
+  const config: Config = { ...parsed, production }
+  if (Boolean(config.UPSTASH_REDIS_REST_URL) !== Boolean(config.UPSTASH_REDIS_REST_TOKEN)) {
+    throw new ConfigError('Invalid configuration:\n  UPSTASH_REDIS_REST_TOKEN: UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together')
+  }
+  assertProductionSafe(config)
+  return config
+}
+
+function assertProductionSafe(config: Config) {
+  if (!config.production) return
+  const problems: string[] = []
+  if (!config.JWT_SECRET) problems.push('  JWT_SECRET: required in production (at least 32 characters)')
+  if (!config.DATABASE_URL && !config.ALLOW_DEV_ADAPTERS) {
+    problems.push('  DATABASE_URL: required in production (the embedded database is dev-only; set ALLOW_DEV_ADAPTERS=true to override)')
+  }
+  if (problems.length) throw new ConfigError(`Invalid production configuration:\n${problems.join('\n')}`)
+}
+
+/** Refuses a dev-only adapter in production unless ALLOW_DEV_ADAPTERS is set. */
+export function assertDevAdapterAllowed(config: Config, adapter: string) {
+  if (config.production && !config.ALLOW_DEV_ADAPTERS) {
+    throw new ConfigError(`${adapter} is a development adapter and is refused in production (set ALLOW_DEV_ADAPTERS=true to override)`)
+  }
+}
+
+export function jwtSecret(config: Config): string {
+  return config.JWT_SECRET ?? DEV_JWT_SECRET
+}

@@ -1,0 +1,78 @@
+/**
+ * The embedded default: PGlite (PostgreSQL compiled to WASM) in this process, persisted under a data directory.
+ * One session only — statements queue behind an open transaction — so it is for development and tests, and is
+ * refused in production unless ALLOW_DEV_ADAPTERS is set.
+ */
+import { PGlite } from '@electric-sql/pglite'
+import { drizzle } from 'drizzle-orm/pglite'
+import type { Database, Orm } from './index.ts'
+import type { QueryObserver } from './instrument.ts'
+
+export interface PgliteOptions {
+  /** A directory to persist to; omit for an in-memory database. */
+  dataDir?: string
+  /** A tarball made by `dumpDataDir()`: starts from a copy instead of running initdb (tests share one template). */
+  loadDataDir?: Blob | File
+  observe?: QueryObserver
+}
+
+export async function pgliteDatabase({ dataDir, loadDataDir, observe }: PgliteOptions = {}): Promise<Database> {
+  const pg = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {})
+  return pgliteFromClient(pg, observe)
+}
+
+export function pgliteFromClient(pg: PGlite, observe?: QueryObserver): Database {
+  const client = observe ? instrument(pg, observe) : pg
+  const orm = drizzle({ client }) as unknown as Orm
+  return {
+    kind: 'pglite',
+    orm,
+    scriptTransaction: (fn) =>
+      pg.transaction((tx) =>
+        fn({
+          exec: async (script) => {
+            await tx.exec(script)
+          },
+          query: async <T>(text: string, params: unknown[] = []) => (await tx.query<T>(text, params)).rows,
+        }),
+      ),
+    listen: (channel, onPayload) => pg.listen(channel, onPayload),
+    async notify(channel, payload) {
+      await pg.query('select pg_notify($1, $2)', [channel, payload])
+    },
+    async ping() {
+      await pg.query('select 1')
+    },
+    async close() {
+      if (!pg.closed) await pg.close()
+    },
+  }
+}
+
+type Queryable = Pick<PGlite, 'query'>
+
+/** Times `query` on the client and inside transactions (what Drizzle's PGlite session calls). */
+function instrument<T extends Queryable>(client: T, observe: QueryObserver): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver)
+      if (prop === 'query' && typeof value === 'function') {
+        return async (text: string, ...rest: unknown[]) => {
+          const startedAt = performance.now()
+          try {
+            const result = await value.call(target, text, ...rest)
+            observe(text, startedAt)
+            return result
+          } catch (error) {
+            observe(text, startedAt, error)
+            throw error
+          }
+        }
+      }
+      if (prop === 'transaction' && typeof value === 'function') {
+        return (fn: (tx: Queryable) => unknown) => value.call(target, (tx: Queryable) => fn(instrument(tx, observe)))
+      }
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}

@@ -1,0 +1,26 @@
+/**
+ * What the app is built from. Each runtime entry (src/runtime/*) builds these adapters from its environment and
+ * hands them to `createApp`; nothing below knows which runtime it runs on.
+ */
+import type { Config } from './core/config/schema.ts'
+import type { Database } from './core/db/index.ts'
+import type { Logger } from './core/monitoring/logger.ts'
+import type { MetricsRegistry } from './core/monitoring/metrics.ts'
+import type { RateLimiter } from './core/auth/rate-limit.ts'
+import type { DocsAssets } from './core/http/docs-assets.ts'
+
+export interface Clock {
+  now(): Date
+}
+
+export const systemClock: Clock = { now: () => new Date() }
+
+export interface Deps {
+  config: Config
+  db: Database
+  logger: Logger
+  metrics: MetricsRegistry
+  clock: Clock
+  rateLimiter: RateLimiter
+  docsAssets: DocsAssets
+}

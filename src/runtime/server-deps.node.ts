@@ -1,0 +1,57 @@
+/**
+ * Adapters for long-running servers (Node and Deno): config from the environment, pino to stdout, PGlite under
+ * DATA_DIR or a postgres.js pool, migrations at start-up. Returns the deps and the function that releases them.
+ */
+import { mkdir } from 'node:fs/promises'
+import { parseConfig, assertDevAdapterAllowed, type Config } from '../core/config/schema.ts'
+import { createLogger, type Logger } from '../core/monitoring/logger.ts'
+import { MetricsRegistry } from '../core/monitoring/metrics.ts'
+import { queryObserver } from '../core/db/instrument.ts'
+import { postgresDatabase } from '../core/db/postgres.ts'
+import { pgliteDatabase } from '../core/db/pglite.ts'
+import { migrate } from '../core/db/migrate.ts'
+import { loadMigrations } from '../core/db/migrations.node.ts'
+import { memoryRateLimiter } from '../core/auth/rate-limit.ts'
+import { nodeDocsAssets } from '../core/http/docs-assets.node.ts'
+import type { Database } from '../core/db/index.ts'
+import { systemClock, type Deps } from '../deps.ts'
+
+export interface ServerDeps {
+  deps: Deps
+  close(): Promise<void>
+}
+
+export async function buildServerDeps(env: Record<string, string | undefined>): Promise<ServerDeps> {
+  const config = parseConfig(env)
+  const logger = createLogger({ level: config.LOG_LEVEL })
+  const metrics = new MetricsRegistry()
+  const db = await openDatabase(config, logger, metrics)
+  try {
+    if (config.MIGRATE_ON_START) {
+      const result = await migrate(db, await loadMigrations())
+      if (result.applied.length) logger.info({ applied: result.applied }, 'migrations applied')
+    }
+    const deps: Deps = {
+      config,
+      db,
+      logger,
+      metrics,
+      clock: systemClock,
+      rateLimiter: memoryRateLimiter({ limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS }),
+      docsAssets: nodeDocsAssets(),
+    }
+    return { deps, close: () => db.close() }
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+}
+
+async function openDatabase(config: Config, logger: Logger, metrics: MetricsRegistry): Promise<Database> {
+  const observe = queryObserver(metrics, logger, config.SLOW_QUERY_MS)
+  if (config.DATABASE_URL) return postgresDatabase({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, observe })
+  assertDevAdapterAllowed(config, 'The embedded PGlite database')
+  await mkdir(config.DATA_DIR, { recursive: true })
+  logger.info({ dataDir: config.DATA_DIR }, 'using the embedded PGlite database (dev only)')
+  return pgliteDatabase({ dataDir: config.DATA_DIR, observe })
+}
