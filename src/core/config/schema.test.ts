@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { parseConfig, assertDevAdapterAllowed, ConfigError } from './schema.ts'
+
+describe('config', () => {
+  it('has working defaults for the embedded dev setup', () => {
+    const c = parseConfig({})
+    expect(c.PORT).toBe(8787)
+    expect(c.DATABASE_URL).toBeUndefined()
+    expect(c.production).toBe(false)
+  })
+
+  it('an invalid value stops start-up naming the variable', () => {
+    expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/PORT/)
+    expect(() => parseConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/)
+  })
+
+  it('treats empty strings as unset', () => {
+    expect(parseConfig({ PORT: '', DATABASE_URL: '' }).PORT).toBe(8787)
+  })
+
+  it('production refuses to start without a JWT secret or with the embedded database', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/)
+    expect(() => parseConfig({ APP_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toThrow(/DATABASE_URL/)
+    const ok = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db/kamhub' })
+    expect(ok.production).toBe(true)
+  })
+
+  it('production refuses dev-only adapters unless explicitly allowed', () => {
+    const prod = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db/kamhub' })
+    expect(() => assertDevAdapterAllowed(prod, 'The sandbox payment provider')).toThrow(ConfigError)
+    const allowed = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ALLOW_DEV_ADAPTERS: 'true' })
+    expect(() => assertDevAdapterAllowed(allowed, 'The embedded PGlite database')).not.toThrow()
+  })
+
+  it('Upstash URL and token go together', () => {
+    expect(() => parseConfig({ UPSTASH_REDIS_REST_URL: 'https://x.upstash.io' })).toThrow(/UPSTASH_REDIS_REST_TOKEN/)
+  })
+
+  it('splits CORS origins', () => {
+    expect(parseConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example'])
+  })
+})
