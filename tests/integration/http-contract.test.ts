@@ -31,7 +31,7 @@ describe('HTTP contract', () => {
   it('readiness reports the database with its latency', async () => {
     const res = await t.app.request('/health/ready')
     expect(res.status).toBe(200)
-    const body = await res.json()
+    const body: any = await res.json()
     expect(body.status).toBe('ok')
     expect(body.checks.database).toMatchObject({ status: 'up', required: true })
     expect(typeof body.checks.database.latencyMs).toBe('number')
@@ -42,12 +42,12 @@ describe('HTTP contract', () => {
     await down.db.close()
     const res = await down.app.request('/health/ready')
     expect(res.status).toBe(503)
-    expect((await res.json()).checks.database.status).toBe('down')
+    expect(((await res.json()) as any).checks.database.status).toBe('down')
   })
 
   it('serves an OpenAPI 3.1 document', async () => {
     const res = await t.app.request('/openapi.json')
-    const doc = await res.json()
+    const doc: any = await res.json()
     expect(doc.openapi).toBe('3.1.0')
     expect(doc.paths['/health/ready']).toBeDefined()
   })

@@ -58,7 +58,7 @@ describe('HTTP errors', () => {
     const res = await post(JSON.stringify({ name: '', party: { adults: 0 } }))
     expect(res.status).toBe(400)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
-    const body = await res.json()
+    const body: any = await res.json()
     expect(body.code).toBe('invalid')
     expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['json.name', 'json.party.adults'])
   })
@@ -95,7 +95,7 @@ describe('HTTP errors', () => {
   it('an unexpected error is a 500 that does not leak its message', async () => {
     const res = await t.app.request('/v1/test/boom')
     expect(res.status).toBe(500)
-    const body = await res.json()
+    const body: any = await res.json()
     expect(body.code).toBe('internal')
     expect(JSON.stringify(body)).not.toContain('secret internal detail')
     expect(body.requestId).toBeTruthy()
