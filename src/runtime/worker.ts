@@ -1,0 +1,105 @@
+/**
+ * Cloudflare Workers entry (`wrangler dev`, `wrangler deploy`). Config, logger, metrics and the app are built once
+ * per isolate from the string vars in `env`; the database is built per request from the Hyperdrive binding, because
+ * a postgres.js socket in workerd belongs to the request that opened it. Migrations are not run here: `npm run
+ * migrate` applies them before `wrangler deploy`. Never imports PGlite or `node:` modules (postgres.js brings its own
+ * `node:` polyfill imports, served by `nodejs_compat`).
+ */
+import type { Context } from 'hono'
+// Bundled as text modules by the `[[rules]]` in wrangler.toml, so /docs renders with no file system and no CDN.
+import swaggerUiBundle from 'swagger-ui-dist/swagger-ui-bundle.js'
+import swaggerUiCss from 'swagger-ui-dist/swagger-ui.css'
+import { createApp } from '../app.ts'
+import { parseConfig, type Config } from '../core/config/schema.ts'
+import { createLogger } from '../core/monitoring/logger.ts'
+import { MetricsRegistry } from '../core/monitoring/metrics.ts'
+import { queryObserver, type QueryObserver } from '../core/db/instrument.ts'
+import { postgresDatabase } from '../core/db/postgres.ts'
+import type { Database } from '../core/db/index.ts'
+import { memoryRateLimiter } from '../core/auth/rate-limit.ts'
+import { staticDocsAssets } from '../core/http/docs-assets.ts'
+import { systemClock, type Deps } from '../deps.ts'
+
+export interface WorkerEnv {
+  HYPERDRIVE: Hyperdrive
+  /** `[vars]` and secrets: strings. */
+  [name: string]: unknown
+}
+
+interface Isolate {
+  deps: Deps
+  app: ReturnType<typeof createApp>
+}
+
+let isolate: Isolate | undefined
+
+/** Built on the first event of an isolate (env only arrives with events) and reused until the isolate is evicted. */
+function isolateFor(env: WorkerEnv): Isolate {
+  if (isolate) return isolate
+  const config = parseConfig(workerVars(env))
+  const logger = createLogger({ level: config.LOG_LEVEL })
+  const metrics = new MetricsRegistry()
+  const observe = queryObserver(metrics, logger, config.SLOW_QUERY_MS)
+  const deps: Deps = {
+    config,
+    db: requestScopedOnly(),
+    logger,
+    metrics,
+    clock: systemClock,
+    // Per isolate: a floor, not a global budget. Upstash shares the budget across isolates once configured.
+    rateLimiter: memoryRateLimiter({ limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS }),
+    docsAssets: staticDocsAssets({ 'swagger-ui-bundle.js': swaggerUiBundle, 'swagger-ui.css': swaggerUiCss }),
+  }
+  const app = createApp(deps, { scope: (c: Context) => ({ db: requestDatabase(c.env as WorkerEnv, config, observe) }) })
+  isolate = { deps, app }
+  return isolate
+}
+
+/**
+ * The string vars, plus the Hyperdrive URL as DATABASE_URL: it is the Worker's database, and the production check
+ * in parseConfig must see that one exists.
+ */
+function workerVars(env: WorkerEnv): Record<string, string | undefined> {
+  const vars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+  return { ...vars, DATABASE_URL: env.HYPERDRIVE?.connectionString }
+}
+
+function requestDatabase(env: WorkerEnv, config: Config, observe: QueryObserver): Database {
+  if (!env.HYPERDRIVE) throw new Error('The HYPERDRIVE binding is missing: see [[hyperdrive]] in wrangler.toml')
+  // postgres.js connects lazily, so requests that never query (health/live, docs) open no socket.
+  return postgresDatabase({ url: env.HYPERDRIVE.connectionString, perRequest: true, observe, applicationName: `kamhub-worker-${config.NODE_ENV}` })
+}
+
+/** The isolate-wide `db` slot: every request replaces it, so reaching it means code ran outside a request. */
+function requestScopedOnly(): Database {
+  const fail = (): never => {
+    throw new Error('No database outside a request on Workers: the database is opened per request from Hyperdrive')
+  }
+  return {
+    kind: 'postgres',
+    get orm(): never {
+      return fail()
+    },
+    scriptTransaction: async () => fail(),
+    listen: async () => fail(),
+    notify: async () => fail(),
+    ping: async () => fail(),
+    close: async () => {},
+  }
+}
+
+// Workers take the handlers from the module's default export.
+export default {
+  fetch(request, env, ctx) {
+    return isolateFor(env).app.fetch(request, env, ctx)
+  },
+
+  /**
+   * The cron trigger (wrangler.toml `[triggers]`). Its job will be the events sweep: redeliver outbox rows whose
+   * after-commit kick was lost. The events backbone does not exist yet, so for now it only records the tick.
+   */
+  async scheduled(controller, env) {
+    const { logger } = isolateFor(env).deps
+    logger.info({ cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() }, 'cron tick: no sweep implemented yet')
+  },
+} satisfies ExportedHandler<WorkerEnv>
