@@ -19,12 +19,21 @@ export interface ScriptTx {
 
 export type Unlisten = () => Promise<void>
 
+export interface ListenOptions {
+  onListen?(): void
+  onError?(error: unknown): void
+  heartbeatMs?: number
+}
+
 export interface Database {
   readonly kind: 'pglite' | 'postgres'
   readonly orm: Orm
   scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>): Promise<T>
-  /** Subscribes to NOTIFY on a channel; postgres.js holds one dedicated connection and re-listens after reconnects. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<Unlisten>
+  /**
+   * Subscribes to NOTIFY on a channel. On PostgreSQL this is a dedicated, self-healing connection (heartbeat,
+   * reconnect with backoff); `onListen` runs after every (re)connect so callers can catch up on what they missed.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, options?: ListenOptions): Promise<Unlisten>
   notify(channel: string, payload: string): Promise<void>
   /** Round trip used by readiness checks. */
   ping(): Promise<void>

@@ -36,7 +36,12 @@ export function pgliteFromClient(pg: PGlite, observe?: QueryObserver): Database 
           query: async <T>(text: string, params: unknown[] = []) => (await tx.query<T>(text, params)).rows,
         }),
       ),
-    listen: (channel, onPayload) => pg.listen(channel, onPayload),
+    // In-process: the listener cannot drop, so onListen fires once.
+    async listen(channel, onPayload, options = {}) {
+      const unlisten = await pg.listen(channel, onPayload)
+      options.onListen?.()
+      return unlisten
+    },
     async notify(channel, payload) {
       await pg.query('select pg_notify($1, $2)', [channel, payload])
     },

@@ -6,6 +6,7 @@ import postgres from 'postgres'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import type { Database, Orm } from './index.ts'
 import type { QueryObserver } from './instrument.ts'
+import { startPostgresListener } from './postgres-listener.ts'
 
 type Sql = postgres.Sql
 
@@ -42,9 +43,11 @@ export function postgresDatabase({ url, max = 10, perRequest = false, observe, a
             (await tx.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
         }),
       ) as never,
-    async listen(channel, onPayload) {
-      const { unlisten } = await sql.listen(channel, onPayload)
-      return unlisten
+    async listen(channel, onPayload, options = {}) {
+      if (perRequest) throw new Error('LISTEN needs a long-lived connection; Workers wake dispatch with waitUntil and cron instead')
+      const listener = startPostgresListener({ url, channel, onPayload, ...options, applicationName: `${applicationName}-listener` })
+      await listener.ready
+      return () => listener.stop()
     },
     async notify(channel, payload) {
       await sql.notify(channel, payload)

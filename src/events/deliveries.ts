@@ -1,0 +1,173 @@
+/**
+ * The delivery store: claim due deliveries in batches (`FOR UPDATE SKIP LOCKED`, so several dispatchers share
+ * the work without taking the same row), then record each outcome. A claim is a lease: it moves
+ * `next_attempt_at` to the lease's end, so a delivery whose worker died becomes due again on its own.
+ */
+import { sql } from 'drizzle-orm'
+import { queryRows, type Executor } from '../core/db/index.ts'
+import type { EventEnvelope } from './envelope.ts'
+import { dataSchemaUri } from './envelope.ts'
+import { pgTextArray } from './subscription.ts'
+
+export interface ClaimedDelivery {
+  id: string
+  subscription: string
+  attempt: number
+  maxAttempts: number
+  backoffBaseMs: number
+  backoffMaxMs: number
+  /** A previous claim ended without an outcome this many times (the worker crashed mid-handler). */
+  crashes: number
+  event: EventEnvelope
+  createdAt: Date
+}
+
+export interface ClaimOptions {
+  subscriptions: string[]
+  limit: number
+  leaseMs: number
+  owner: string
+}
+
+interface ClaimRow {
+  id: string
+  subscription: string
+  attempts: number
+  crashes: number
+  max_attempts: number
+  backoff_base_ms: number
+  backoff_max_ms: number
+  created_at: string | Date
+  seq: string
+  event_id: string
+  type: string
+  source: string
+  subject: string | null
+  time: string | Date
+  data: unknown
+  data_version: number
+  aggregate_type: string
+  aggregate_id: string
+  aggregate_version: number | null
+  traceparent: string | null
+  actor_type: EventEnvelope['actortype'] | null
+  actor_id: string | null
+}
+
+export async function claimDeliveries(ex: Executor, { subscriptions, limit, leaseMs, owner }: ClaimOptions): Promise<ClaimedDelivery[]> {
+  if (!subscriptions.length) return []
+  const rows = await queryRows<ClaimRow>(
+    ex,
+    sql`with due as (
+          select d.id from event_deliveries d
+          where d.status = 'pending' and d.next_attempt_at <= now()
+            and d.subscription = any(${pgTextArray(subscriptions)}::text[])
+            and (d.ordering_key is null or not exists (
+              select 1 from event_deliveries p
+              where p.subscription = d.subscription and p.ordering_key = d.ordering_key
+                and p.status = 'pending' and p.event_seq < d.event_seq))
+          order by d.next_attempt_at, d.id
+          limit ${limit}
+          for update of d skip locked
+        )
+        update event_deliveries d
+        set attempts = d.attempts + 1,
+            crashes = d.crashes + case when d.lease_owner is null then 0 else 1 end,
+            lease_owner = ${owner},
+            next_attempt_at = now() + ${leaseMs} * interval '1 millisecond'
+        from due, event_outbox e, event_subscriptions s
+        where d.id = due.id and e.seq = d.event_seq and s.name = d.subscription
+        returning d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at,
+          s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
+          e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
+          e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id`,
+  )
+  return rows.map(toClaimed)
+}
+
+function toClaimed(r: ClaimRow): ClaimedDelivery {
+  return {
+    id: r.id,
+    subscription: r.subscription,
+    attempt: Number(r.attempts),
+    crashes: Number(r.crashes),
+    maxAttempts: Number(r.max_attempts),
+    backoffBaseMs: Number(r.backoff_base_ms),
+    backoffMaxMs: Number(r.backoff_max_ms),
+    createdAt: new Date(r.created_at),
+    event: toEnvelope(r),
+  }
+}
+
+export function toEnvelope(r: Pick<ClaimRow, 'seq' | 'event_id' | 'type' | 'source' | 'subject' | 'time' | 'data' | 'data_version' | 'aggregate_type' | 'aggregate_id' | 'aggregate_version' | 'traceparent' | 'actor_type' | 'actor_id'>): EventEnvelope {
+  return {
+    specversion: '1.0',
+    id: r.event_id,
+    source: r.source,
+    type: r.type,
+    ...(r.subject ? { subject: r.subject } : {}),
+    time: new Date(r.time).toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: dataSchemaUri(r.type, Number(r.data_version)),
+    data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data,
+    sequence: r.seq,
+    aggregatetype: r.aggregate_type,
+    aggregateid: r.aggregate_id,
+    ...(r.aggregate_version !== null ? { aggregateversion: Number(r.aggregate_version) } : {}),
+    ...(r.traceparent ? { traceparent: r.traceparent } : {}),
+    ...(r.actor_type ? { actortype: r.actor_type, actorid: r.actor_id ?? undefined } : {}),
+  }
+}
+
+export type Outcome =
+  | { id: string; result: 'delivered' }
+  | { id: string; result: 'retry'; error: string; delayMs: number }
+  | { id: string; result: 'dead'; error: string; reason: 'max_attempts' | 'poison' | 'rejected' }
+  /** Shutdown: give the lease back untouched so another dispatcher takes it at once. */
+  | { id: string; result: 'released' }
+
+/** Records a batch of outcomes in one statement; only rows still leased by `owner` change (a stale worker whose lease expired cannot overwrite a newer claim). */
+export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outcome[]): Promise<number> {
+  if (!outcomes.length) return 0
+  const payload = JSON.stringify(
+    outcomes.map((o) => ({
+      id: o.id,
+      result: o.result,
+      error: 'error' in o ? o.error.slice(0, 2000) : null,
+      delay_ms: o.result === 'retry' ? o.delayMs : null,
+      reason: o.result === 'dead' ? o.reason : null,
+    })),
+  )
+  const rows = await queryRows<{ id: string }>(
+    ex,
+    sql`update event_deliveries d
+        set status = case o.result when 'delivered' then 'delivered' when 'dead' then 'dead' else 'pending' end,
+            completed_at = case when o.result in ('delivered', 'dead') then now() end,
+            next_attempt_at = case o.result
+              when 'retry' then now() + o.delay_ms * interval '1 millisecond'
+              when 'released' then now()
+              else d.next_attempt_at end,
+            attempts = case when o.result = 'released' then d.attempts - 1 else d.attempts end,
+            last_error = coalesce(o.error, d.last_error),
+            dead_reason = o.reason,
+            lease_owner = null
+        from jsonb_to_recordset(${payload}::jsonb) as o(id bigint, result text, error text, delay_ms bigint, reason text)
+        where d.id = o.id and d.lease_owner = ${owner} and d.status = 'pending'
+        returning d.id::text as id`,
+  )
+  return rows.length
+}
+
+/** Moves dead deliveries back to pending with a fresh attempt budget. Returns how many were redriven. */
+export async function redriveDead(ex: Executor, { subscription, ids }: { subscription?: string; ids?: string[] } = {}): Promise<number> {
+  const rows = await queryRows(
+    ex,
+    sql`update event_deliveries
+        set status = 'pending', attempts = 0, crashes = 0, next_attempt_at = now(), completed_at = null, dead_reason = null, lease_owner = null
+        where status = 'dead'
+          and (${subscription ?? null}::text is null or subscription = ${subscription ?? null}::text)
+          and (${ids ? pgTextArray(ids) : null}::bigint[] is null or id = any(${ids ? pgTextArray(ids) : null}::bigint[]))
+        returning 1 as redriven`,
+  )
+  return rows.length
+}
