@@ -14,6 +14,7 @@ import type { Deps } from './deps.ts'
 import { newRouter } from './routes/env.ts'
 import { requestId } from './core/http/request-id.ts'
 import { observeRequests } from './core/http/observe.ts'
+import { registerProcessMetrics } from './core/monitoring/process.ts'
 import { requireJsonBody } from './core/http/content-type.ts'
 import { onError, renderProblem } from './core/http/on-error.ts'
 import { DomainError } from './core/errors.ts'
@@ -38,6 +39,7 @@ export function createApp(deps: Deps, { scope }: AppOptions = {}) {
     await next()
   })
   app.use('*', observeRequests(deps.metrics, deps.logger))
+  registerProcessMetrics(deps.metrics)
   app.use(
     '*',
     methodNotAllowed({

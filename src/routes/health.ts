@@ -1,8 +1,13 @@
-/** Liveness, readiness and the Prometheus scrape endpoint. */
+/**
+ * Liveness, readiness and the Prometheus scrape endpoint. /metrics is open unless METRICS_TOKEN is set; then it
+ * wants that bearer token (route names and traffic figures are reconnaissance material on a public host).
+ */
 import { createRoute, z } from '@hono/zod-openapi'
 import { newRouter } from './env.ts'
 import { checkReadiness, type HealthCheck } from '../core/monitoring/health.ts'
 import { PROMETHEUS_CONTENT_TYPE } from '../core/monitoring/metrics.ts'
+import { errorResponses } from '../core/http/problem.ts'
+import { DomainError } from '../core/errors.ts'
 import type { Deps } from '../deps.ts'
 
 const dependency = z.object({
@@ -39,7 +44,9 @@ const metrics = createRoute({
   path: '/metrics',
   tags: ['operations'],
   summary: 'Metrics in Prometheus text format',
-  responses: { 200: { description: 'Prometheus exposition', content: { 'text/plain': { schema: z.string() } } } },
+  description: 'Requires `Authorization: Bearer <METRICS_TOKEN>` when the server sets METRICS_TOKEN.',
+  security: [{ bearer: [] } as Record<string, string[]>, {}],
+  responses: { 200: { description: 'Prometheus exposition', content: { 'text/plain': { schema: z.string() } } }, ...errorResponses(401) },
 })
 
 export function readinessChecks(deps: Deps): HealthCheck[] {
@@ -53,4 +60,27 @@ export const healthRoutes = newRouter()
     c.header('Cache-Control', 'no-store')
     return c.json(result, result.status === 'down' ? 503 : 200)
   })
-  .openapi(metrics, (c) => c.text(c.var.deps.metrics.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }))
+  .openapi(metrics, async (c) => {
+    const { config, metrics } = c.var.deps
+    if (config.METRICS_TOKEN && !(await bearerMatches(c.req.header('Authorization'), config.METRICS_TOKEN))) {
+      throw new DomainError('unauthorized', 'GET /metrics requires the metrics bearer token', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
+      })
+    }
+    return c.text(metrics.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE })
+  })
+
+/**
+ * Compares SHA-256 digests rather than the strings: both sides are 32 bytes whatever was sent, and the loop reads
+ * every byte, so neither the content nor the length of the token leaks through response timing.
+ */
+async function bearerMatches(header: string | undefined, expected: string): Promise<boolean> {
+  const presented = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? ''
+  const encoder = new TextEncoder()
+  const [a, b] = await Promise.all([presented, expected].map((t) => crypto.subtle.digest('SHA-256', encoder.encode(t))))
+  const x = new Uint8Array(a!)
+  const y = new Uint8Array(b!)
+  let diff = presented ? 0 : 1
+  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!
+  return diff === 0
+}

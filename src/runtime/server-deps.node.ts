@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import { parseConfig, assertDevAdapterAllowed, type Config } from '../core/config/schema.ts'
 import { createLogger, type Logger } from '../core/monitoring/logger.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
+import { registerNodeProcessMetrics } from '../core/monitoring/process.node.ts'
 import { queryObserver } from '../core/db/instrument.ts'
 import { postgresDatabase } from '../core/db/postgres.ts'
 import { pgliteDatabase } from '../core/db/pglite.ts'
@@ -25,6 +26,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
   const config = parseConfig(env)
   const logger = createLogger({ level: config.LOG_LEVEL })
   const metrics = new MetricsRegistry()
+  registerNodeProcessMetrics(metrics)
   const db = await openDatabase(config, logger, metrics)
   try {
     if (config.MIGRATE_ON_START) {

@@ -20,8 +20,9 @@ export async function startTestApp(
   options: { env?: Record<string, string>; deps?: Partial<Deps> } = {},
 ): Promise<TestApp> {
   const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...options.env })
-  const logger = createLogger({ level: config.LOG_LEVEL })
-  const metrics = new MetricsRegistry()
+  // A test that passes its own logger or metrics also sees the database's slow-query lines and query timings.
+  const logger = options.deps?.logger ?? createLogger({ level: config.LOG_LEVEL })
+  const metrics = options.deps?.metrics ?? new MetricsRegistry()
   const db = await openTestDatabase({ observe: queryObserver(metrics, logger, config.SLOW_QUERY_MS) })
   const deps: Deps = {
     config,

@@ -2,6 +2,8 @@
  * Readiness: each dependency's status and latency. A required dependency that is down makes the answer 503
  * (the load balancer stops routing here); an optional one that is down only makes it "degraded".
  */
+import { redactString } from './redact.ts'
+
 export interface HealthCheck {
   name: string
   required: boolean
@@ -37,8 +39,8 @@ async function runCheck({ check, required, timeoutMs = 2000 }: HealthCheck): Pro
     ])
     return { status: 'up', required, latencyMs: elapsed(startedAt) }
   } catch (error) {
-    // The message only: a connection error can embed a URL, and URLs can carry passwords.
-    const message = String((error as Error)?.message ?? error).replace(/\/\/[^@\s]*@/g, '//***@')
+    // The message only, redacted: a connection error can embed a URL, and URLs can carry passwords.
+    const message = redactString(String((error as Error)?.message ?? error))
     return { status: 'down', required, latencyMs: elapsed(startedAt), error: message.slice(0, 200) }
   } finally {
     clearTimeout(timer)

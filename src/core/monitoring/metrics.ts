@@ -10,17 +10,55 @@ type Series<T> = Map<string, { labels: Labels; value: T }>
 
 const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+
+/**
+ * The series key: label names in sorted order so `{a, b}` and `{b, a}` are one series. On the hot path (one call per
+ * request per metric) the names usually arrive sorted already, so this only checks and concatenates; the NUL
+ * separators keep a value containing `,` or `=` from colliding with another series.
+ */
 function keyOf(labels: Labels): string {
-  const names = Object.keys(labels).sort()
-  return names.map((n) => `${n}=${labels[n]}`).join(',')
+  let key = ''
+  let previous = ''
+  for (const name in labels) {
+    if (name < previous) return sortedKeyOf(labels)
+    previous = name
+    key += name + '\0' + labels[name] + '\0'
+  }
+  return key
+}
+
+function sortedKeyOf(labels: Labels): string {
+  let key = ''
+  for (const name of Object.keys(labels).sort()) key += name + '\0' + labels[name] + '\0'
+  return key
+}
+
+function checkLabelNames(metric: string, labels: Labels) {
+  for (const name in labels) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new Error(`Invalid label name "${name}" on ${metric}`)
+  }
 }
 
 function escapeLabel(value: string | number): string {
   return String(value).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
+/** HELP text escapes only backslash and newline (quotes are literal there). */
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
+}
+
+/** Sample values are Go-style floats: infinities are `+Inf` / `-Inf`, not JavaScript's `Infinity`. */
+function formatValue(value: number): string {
+  if (value === Infinity) return '+Inf'
+  if (value === -Infinity) return '-Inf'
+  return String(value)
+}
+
 function renderLabels(labels: Labels, extra?: Labels): string {
-  const all = { ...labels, ...extra }
+  const all = extra ? { ...labels, ...extra } : labels
   const parts = Object.keys(all).map((k) => `${k}="${escapeLabel(all[k]!)}"`)
   return parts.length ? `{${parts.join(',')}}` : ''
 }
@@ -29,11 +67,25 @@ abstract class Metric {
   constructor(
     readonly name: string,
     readonly help: string,
-  ) {}
+  ) {
+    if (!METRIC_NAME.test(name)) throw new Error(`Invalid metric name "${name}"`)
+  }
   abstract readonly type: 'counter' | 'gauge' | 'histogram'
   abstract samples(): string[]
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.samples()].join('\n')
+    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`, ...this.samples()].join('\n')
+  }
+  /** The series for `labels`, created (with its label names checked, once) on first use. */
+  protected seriesFor<T>(series: Series<T>, labels: Labels, initial: () => T): { labels: Labels; value: T } {
+    const key = keyOf(labels)
+    let s = series.get(key)
+    if (!s) {
+      checkLabelNames(this.name, labels)
+      // A copy: the caller may reuse or mutate its labels object.
+      s = { labels: { ...labels }, value: initial() }
+      series.set(key, s)
+    }
+    return s
   }
 }
 
@@ -41,32 +93,28 @@ export class Counter extends Metric {
   readonly type = 'counter'
   private series: Series<number> = new Map()
   inc(labels: Labels = {}, by = 1) {
-    const key = keyOf(labels)
-    const s = this.series.get(key)
-    if (s) s.value += by
-    else this.series.set(key, { labels, value: by })
+    // A counter that goes down reads as a process restart to Prometheus' rate(); refuse it loudly.
+    if (!(by >= 0)) throw new RangeError(`${this.name}: a counter only goes up (got ${by})`)
+    this.seriesFor(this.series, labels, () => 0).value += by
   }
   get(labels: Labels = {}): number {
     return this.series.get(keyOf(labels))?.value ?? 0
   }
   samples() {
-    return [...this.series.values()].map((s) => `${this.name}${renderLabels(s.labels)} ${s.value}`)
+    return [...this.series.values()].map((s) => `${this.name}${renderLabels(s.labels)} ${formatValue(s.value)}`)
   }
 }
 
 export class Gauge extends Metric {
   readonly type = 'gauge'
   private series: Series<number> = new Map()
-  /** Called at scrape time, for values that are cheaper to read than to track (pool size, oldest pending age). */
+  /** Called at scrape time, for values that are cheaper to read than to track (pool size, memory, uptime). */
   private collectors: Array<() => void> = []
   set(value: number, labels: Labels = {}) {
-    this.series.set(keyOf(labels), { labels, value })
+    this.seriesFor(this.series, labels, () => 0).value = value
   }
   inc(labels: Labels = {}, by = 1) {
-    const key = keyOf(labels)
-    const s = this.series.get(key)
-    if (s) s.value += by
-    else this.series.set(key, { labels, value: by })
+    this.seriesFor(this.series, labels, () => 0).value += by
   }
   dec(labels: Labels = {}, by = 1) {
     this.inc(labels, -by)
@@ -78,13 +126,18 @@ export class Gauge extends Metric {
     this.collectors.push(fn)
   }
   samples() {
-    for (const fn of this.collectors) fn()
-    return [...this.series.values()].map((s) => `${this.name}${renderLabels(s.labels)} ${s.value}`)
+    for (const fn of this.collectors) {
+      try {
+        fn()
+      } catch {
+        // One broken collector must not blank the whole scrape; its series keeps the last value.
+      }
+    }
+    return [...this.series.values()].map((s) => `${this.name}${renderLabels(s.labels)} ${formatValue(s.value)}`)
   }
 }
 
 interface HistogramState {
-  labels: Labels
   counts: number[]
   sum: number
   count: number
@@ -93,23 +146,26 @@ interface HistogramState {
 export class Histogram extends Metric {
   readonly type = 'histogram'
   private series: Series<HistogramState> = new Map()
-  constructor(
-    name: string,
-    help: string,
-    readonly buckets: number[] = DEFAULT_BUCKETS,
-  ) {
+  readonly buckets: number[]
+  constructor(name: string, help: string, buckets: number[] = DEFAULT_BUCKETS) {
     super(name, help)
+    // +Inf is always added at render time; the rest must be finite and increasing.
+    this.buckets = buckets.filter((b) => b !== Infinity)
+    if (this.buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= this.buckets[i - 1]!))) {
+      throw new Error(`${name}: histogram buckets must be finite and strictly increasing`)
+    }
   }
   observe(value: number, labels: Labels = {}) {
-    const key = keyOf(labels)
-    let s = this.series.get(key)?.value
-    if (!s) {
-      s = { labels, counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }
-      this.series.set(key, { labels, value: s })
+    if (Number.isNaN(value)) return
+    const s = this.seriesFor(this.series, labels, () => ({ counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 })).value
+    // Buckets are cumulative at render time; here each observation lands in its first fitting bucket only.
+    const buckets = this.buckets
+    for (let i = 0; i < buckets.length; i++) {
+      if (value <= buckets[i]!) {
+        s.counts[i]!++
+        break
+      }
     }
-    // Buckets are cumulative at render time; here each observation lands in its first fitting bucket.
-    const i = this.buckets.findIndex((b) => value <= b)
-    if (i >= 0) s.counts[i]!++
     s.sum += value
     s.count++
   }
@@ -118,15 +174,15 @@ export class Histogram extends Metric {
   }
   samples() {
     const out: string[] = []
-    for (const { value: s } of this.series.values()) {
+    for (const { labels, value: s } of this.series.values()) {
       let cumulative = 0
       this.buckets.forEach((b, i) => {
         cumulative += s.counts[i]!
-        out.push(`${this.name}_bucket${renderLabels(s.labels, { le: b })} ${cumulative}`)
+        out.push(`${this.name}_bucket${renderLabels(labels, { le: b })} ${cumulative}`)
       })
-      out.push(`${this.name}_bucket${renderLabels(s.labels, { le: '+Inf' })} ${s.count}`)
-      out.push(`${this.name}_sum${renderLabels(s.labels)} ${s.sum}`)
-      out.push(`${this.name}_count${renderLabels(s.labels)} ${s.count}`)
+      out.push(`${this.name}_bucket${renderLabels(labels, { le: '+Inf' })} ${s.count}`)
+      out.push(`${this.name}_sum${renderLabels(labels)} ${formatValue(s.sum)}`)
+      out.push(`${this.name}_count${renderLabels(labels)} ${s.count}`)
     }
     return out
   }
@@ -136,13 +192,13 @@ export class MetricsRegistry {
   private metrics = new Map<string, Metric>()
 
   counter(name: string, help: string): Counter {
-    return this.register(name, () => new Counter(name, help))
+    return this.register(name, Counter, () => new Counter(name, help))
   }
   gauge(name: string, help: string): Gauge {
-    return this.register(name, () => new Gauge(name, help))
+    return this.register(name, Gauge, () => new Gauge(name, help))
   }
   histogram(name: string, help: string, buckets?: number[]): Histogram {
-    return this.register(name, () => new Histogram(name, help, buckets))
+    return this.register(name, Histogram, () => new Histogram(name, help, buckets))
   }
 
   /** Prometheus text format; the content type to serve it with is PROMETHEUS_CONTENT_TYPE. */
@@ -150,9 +206,13 @@ export class MetricsRegistry {
     return [...this.metrics.values()].map((m) => m.render()).join('\n') + '\n'
   }
 
-  private register<T extends Metric>(name: string, make: () => T): T {
+  /** The same name twice returns the same metric (modules register independently); a different kind is a bug. */
+  private register<T extends Metric>(name: string, kind: abstract new (...args: never[]) => T, make: () => T): T {
     const existing = this.metrics.get(name)
-    if (existing) return existing as T
+    if (existing) {
+      if (!(existing instanceof kind)) throw new Error(`Metric ${name} is already registered as a ${existing.type}`)
+      return existing
+    }
     const metric = make()
     this.metrics.set(name, metric)
     return metric

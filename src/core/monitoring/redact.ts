@@ -1,33 +1,131 @@
 /**
  * Masks secrets before anything is logged: authorization headers, cookies, passwords, tokens, API keys and card
  * data. Applied to every log record on every runtime (pino's own `redact` is not available in its browser build,
- * which is what Workers load), so a secret passed by mistake still never reaches the log sink.
+ * which is what Workers load, and it only knows fixed paths), so a secret passed by mistake still never reaches
+ * the log sink. Two nets: a field whose *name* looks secret is replaced whole; any *string* is scanned for
+ * secret-shaped text (card numbers, bearer credentials, JWTs, `password=…`, URL passwords, Drizzle's `params:`).
  */
 
-const SECRET_KEY = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|password|passwd|new[-_]?password|current[-_]?password|secret|client[-_]?secret|.*token|.*_secret|card[-_]?number|cardnumber|pan|cvv|cvc|cvv2|card[-_]?cryptogram|cryptogram|iban)$/i
-
-const CARD_NUMBER = /\b(?:\d[ -]?){13,19}\b/g
 export const REDACTED = '[REDACTED]'
 
+// Matched against the key lower-cased with `-`, `_`, `.` and spaces removed, so `X-Api-Key`, `api_key` and `apiKey`
+// are one name. Substrings on purpose: `refresh_token`, `tokenHash`, `clientSecret`, `set-cookie` all hit.
+const SECRET_KEY =
+  /password|passwd|passphrase|secret|token|apikey|authorization|cookie|credential|privatekey|accesskey|sessionid|cardnumber|cvv|cvc|securitycode|cryptogram|^pan$|^pin$|^iban$/
+
+// Cheap first look: a string with none of these cannot match any pattern below (most log strings are paths, ids).
+const SUSPECT = /[2-6]\d|bearer|basic|token|eyJ|pass|secret|key|auth|cookie|cvv|cvc|:\/\/|params:/i
+
+// A PAN: 13–19 digits, optionally grouped by spaces or dashes, not glued to other word characters (UUID segments,
+// decimals). Only issuer prefixes 2–6 (Mir, Visa, Mastercard, Amex, JCB, UnionPay, Discover): 13-digit millisecond
+// timestamps start with 1 and must not be mistaken for cards. Masked only when the Luhn check passes.
+const CARD_NUMBER = /(?<![\w-]|\d\.)[2-6](?:[ -]?\d){12,18}(?![\w-]|\.\d)/g
+const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[\w.~+/=-]{6,}/gi
+const JWT = /\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g
+// `password=hunter2`, `api_key=…` in query strings, form bodies and connection strings.
+const ASSIGNMENT = /\b([\w-]*(?:password|passwd|secret|token|api[-_]?key|cvv|cvc)[\w-]*)(\s*=\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi
+// `"password": "hunter2"` inside JSON text (a request body echoed in an error message).
+const JSON_FIELD = /("[\w-]*(?:password|passwd|secret|token|api[-_]?key|authorization|cookie|cvv|cvc)[\w-]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi
+const URL_PASSWORD = /(\b[a-z][a-z\d+.-]*:\/\/[^/\s:@]*:)[^@/\s]+@/gi
+// Drizzle's DrizzleQueryError message is "Failed query: <sql>\nparams: <values>"; values are user data.
+const QUERY_PARAMS = /^(params:)[^\n]*/gm
+
+const keyCache = new Map<string, boolean>()
+
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key)
+  let secret = keyCache.get(key)
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key.toLowerCase().replace(/[-_. ]/g, ''))
+    // Keys can come from caller-controlled objects: keep the memo bounded.
+    if (keyCache.size >= 1000) keyCache.clear()
+    keyCache.set(key, secret)
+  }
+  return secret
+}
+
+/** `text` with card numbers masked to first 6 / last 4 and other secret-shaped substrings replaced. */
+export function redactString(text: string): string {
+  if (text.length < 6 || !SUSPECT.test(text)) return text
+  return text
+    .replace(CARD_NUMBER, maskCard)
+    .replace(JWT, REDACTED)
+    .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
+    .replace(URL_PASSWORD, `$1${REDACTED}@`)
+    .replace(ASSIGNMENT, `$1$2${REDACTED}`)
+    .replace(JSON_FIELD, `$1"${REDACTED}"`)
+    .replace(QUERY_PARAMS, `$1 ${REDACTED}`)
 }
 
 /** A copy of `value` with secret-looking fields replaced; cycles and depth are bounded. */
-export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
-  if (typeof value === 'string') return value.replace(CARD_NUMBER, maskCard)
-  if (value === null || typeof value !== 'object') return value
-  if (depth > 8 || seen.has(value)) return '[…]'
-  seen.add(value)
-  if (value instanceof Error) {
-    return { type: value.name, message: redact(value.message, depth + 1, seen), stack: value.stack }
+export function redact(value: unknown): unknown {
+  return redactValue(value, 0, new Set())
+}
+
+function redactValue(value: unknown, depth: number, ancestors: Set<object>): unknown {
+  switch (typeof value) {
+    case 'string':
+      return redactString(value)
+    case 'number':
+      // A card number logged as a number: only integers that are long enough can be one.
+      return Number.isInteger(value) && value >= 1e12 ? maskNumber(value) : value
+    case 'bigint':
+      return maskNumber(value)
+    case 'object':
+      break
+    default:
+      return value
   }
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen))
+  if (value === null) return value
+  if (depth > 8 || ancestors.has(value)) return '[…]'
+  ancestors.add(value)
+  try {
+    return redactObject(value, depth, ancestors)
+  } finally {
+    // Only ancestors count as cycles: the same object twice side by side is logged twice.
+    ancestors.delete(value)
+  }
+}
+
+function redactObject(value: object, depth: number, ancestors: Set<object>): unknown {
+  const next = (v: unknown) => redactValue(v, depth + 1, ancestors)
+  if (Array.isArray(value)) return value.map(next)
+  if (value instanceof Error) return redactError(value, next)
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
+  if (value instanceof URL) return redactString(value.href)
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`
+  // Headers, Map and Set have no own enumerable fields: walked as they would be read, so their secrets are seen.
+  if (value instanceof Headers || value instanceof Map) return redactEntries(value.entries(), next)
+  if (value instanceof Set) return [...value].map(next)
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return next((value as { toJSON(): unknown }).toJSON())
+  return redactEntries(Object.entries(value), next)
+}
+
+function redactEntries(entries: Iterable<[unknown, unknown]>, next: (v: unknown) => unknown) {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = isSecretKey(k) && v !== undefined && v !== null ? REDACTED : redact(v, depth + 1, seen)
+  for (const [k, v] of entries) {
+    const key = String(k)
+    out[key] = isSecretKey(key) && v !== undefined && v !== null ? REDACTED : next(v)
   }
   return out
+}
+
+/** The fields pino's standard serializer keeps (type, message, stack, own fields, cause), each redacted. */
+function redactError(error: Error, next: (v: unknown) => unknown) {
+  const out: Record<string, unknown> = { type: error.name, message: redactString(error.message) }
+  if (error.stack) out.stack = redactString(error.stack)
+  for (const [k, v] of Object.entries(error)) {
+    if (k === 'message' || k === 'stack') continue
+    // Drizzle puts the statement's values on `params` (postgres.js on `parameters` in debug mode).
+    out[k] = k === 'params' || k === 'parameters' || (isSecretKey(k) && v != null) ? REDACTED : next(v)
+  }
+  if (error.cause !== undefined && !('cause' in out)) out.cause = next(error.cause)
+  return out
+}
+
+function maskNumber(value: number | bigint): string | number | bigint {
+  const text = String(value)
+  const masked = redactString(text)
+  return masked === text ? value : masked
 }
 
 function maskCard(match: string): string {
@@ -38,7 +136,7 @@ function maskCard(match: string): string {
 function luhnValid(digits: string): boolean {
   let sum = 0
   for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i])
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48
     if (i % 2 === 1) {
       d *= 2
       if (d > 9) d -= 9
