@@ -20,6 +20,9 @@ import { onError, renderProblem } from './core/http/on-error.ts'
 import { DomainError } from './core/errors.ts'
 import { healthRoutes } from './routes/health.ts'
 import { docsRoutes } from './routes/docs.ts'
+import { authRoutes } from './routes/auth.ts'
+import { meRoutes } from './routes/me.ts'
+import { adminUserRoutes } from './routes/admin-users.ts'
 
 export interface AppOptions {
   /**
@@ -70,7 +73,7 @@ export function createApp(deps: Deps, { scope }: AppOptions = {}) {
   )
   app.use('/v1/*', requireJsonBody())
 
-  const routes = app.route('/', healthRoutes).route('/', docsRoutes)
+  const routes = app.route('/', healthRoutes).route('/', docsRoutes).route('/', authRoutes).route('/', meRoutes).route('/', adminUserRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {

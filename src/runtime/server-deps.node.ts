@@ -12,7 +12,8 @@ import { postgresDatabase } from '../core/db/postgres.ts'
 import { pgliteDatabase } from '../core/db/pglite.ts'
 import { migrate } from '../core/db/migrate.ts'
 import { loadMigrations } from '../core/db/migrations.node.ts'
-import { memoryRateLimiter } from '../core/auth/rate-limit.ts'
+import { memoryRateLimiter, type RateLimiter } from '../core/auth/rate-limit.ts'
+import { bootstrapAdmin } from '../core/auth/bootstrap.ts'
 import { nodeDocsAssets } from '../core/http/docs-assets.node.ts'
 import type { Database } from '../core/db/index.ts'
 import { systemClock, type Deps } from '../deps.ts'
@@ -39,9 +40,10 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
       logger,
       metrics,
       clock: systemClock,
-      rateLimiter: memoryRateLimiter({ limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS }),
+      rateLimiter: await buildRateLimiter(config, logger),
       docsAssets: nodeDocsAssets(),
     }
+    await bootstrapAdmin(deps)
     return { deps, close: () => db.close() }
   } catch (error) {
     await db.close()
@@ -49,7 +51,17 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
   }
 }
 
-async function openDatabase(config: Config, logger: Logger, metrics: MetricsRegistry): Promise<Database> {
+/** Upstash when configured (one budget across processes), else in memory (one process). */
+async function buildRateLimiter(config: Config, logger: Logger): Promise<RateLimiter> {
+  const budget = { limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS }
+  if (!config.UPSTASH_REDIS_REST_URL || !config.UPSTASH_REDIS_REST_TOKEN) return memoryRateLimiter(budget)
+  // Loaded only when used, so a plain `npm start` does not pay for the Upstash SDK.
+  const [{ Redis }, { upstashRateLimiter }] = await Promise.all([import('@upstash/redis'), import('../core/auth/rate-limit-upstash.ts')])
+  const redis = new Redis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN })
+  return upstashRateLimiter({ redis, ...budget, onError: (err) => logger.warn({ err }, 'rate limiter unavailable; allowing the attempt') })
+}
+
+export async function openDatabase(config: Config, logger: Logger, metrics: MetricsRegistry): Promise<Database> {
   const observe = queryObserver(metrics, logger, config.SLOW_QUERY_MS)
   if (config.DATABASE_URL) return postgresDatabase({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, observe })
   assertDevAdapterAllowed(config, 'The embedded PGlite database')
