@@ -11,12 +11,14 @@ import swaggerUiBundle from 'swagger-ui-dist/swagger-ui-bundle.js'
 import swaggerUiCss from 'swagger-ui-dist/swagger-ui.css'
 import { createApp } from '../app.ts'
 import { parseConfig, type Config } from '../core/config/schema.ts'
-import { createLogger } from '../core/monitoring/logger.ts'
+import { createLogger, type Logger } from '../core/monitoring/logger.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import { queryObserver, type QueryObserver } from '../core/db/instrument.ts'
 import { postgresDatabase } from '../core/db/postgres.ts'
 import type { Database } from '../core/db/index.ts'
-import { memoryRateLimiter } from '../core/auth/rate-limit.ts'
+import { Redis } from '@upstash/redis/cloudflare'
+import { memoryRateLimiter, type RateLimiter } from '../core/auth/rate-limit.ts'
+import { upstashRateLimiter } from '../core/auth/rate-limit-upstash.ts'
 import { staticDocsAssets } from '../core/http/docs-assets.ts'
 import { systemClock, type Deps } from '../deps.ts'
 
@@ -46,8 +48,7 @@ function isolateFor(env: WorkerEnv): Isolate {
     logger,
     metrics,
     clock: systemClock,
-    // Per isolate: a floor, not a global budget. Upstash shares the budget across isolates once configured.
-    rateLimiter: memoryRateLimiter({ limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS }),
+    rateLimiter: rateLimiterFor(config, logger),
     docsAssets: staticDocsAssets({ 'swagger-ui-bundle.js': swaggerUiBundle, 'swagger-ui.css': swaggerUiCss }),
   }
   const app = createApp(deps, { scope: (c: Context) => ({ db: requestDatabase(c.env as WorkerEnv, config, observe) }) })
@@ -62,6 +63,14 @@ function isolateFor(env: WorkerEnv): Isolate {
 function workerVars(env: WorkerEnv): Record<string, string | undefined> {
   const vars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
   return { ...vars, DATABASE_URL: env.HYPERDRIVE?.connectionString }
+}
+
+/** Upstash when configured: the only budget shared across isolates. In memory it is per isolate, a floor at best. */
+function rateLimiterFor(config: Config, logger: Logger): RateLimiter {
+  const budget = { limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS }
+  if (!config.UPSTASH_REDIS_REST_URL || !config.UPSTASH_REDIS_REST_TOKEN) return memoryRateLimiter(budget)
+  const redis = new Redis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN })
+  return upstashRateLimiter({ redis, ...budget, onError: (err) => logger.warn({ err }, 'rate limiter unavailable; allowing the attempt') })
 }
 
 function requestDatabase(env: WorkerEnv, config: Config, observe: QueryObserver): Database {

@@ -160,6 +160,24 @@ export async function expectReady(base: string): Promise<void> {
   expect({ status: res.status, body }).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: { status: 'up' } } } })
 }
 
+/**
+ * The database-backed round trip: register an account (rows written through the runtime's driver), then read it back
+ * through the access token the runtime signed.
+ */
+export async function expectAccountRoundTrip(base: string): Promise<void> {
+  const email = `smoke-${Math.random().toString(36).slice(2, 10)}@example.com`
+  const registered = await fetch(`${base}/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password: 'correct horse battery staple', displayName: 'Smoke Test' }),
+  })
+  const session = (await registered.json()) as { user: { id: string }; tokens: { accessToken: string } }
+  expect(registered.status, JSON.stringify(session)).toBe(201)
+
+  const me = await fetch(`${base}/v1/me`, { headers: { Authorization: `Bearer ${session.tokens.accessToken}` } })
+  expect({ status: me.status, body: await me.json() }).toMatchObject({ status: 200, body: { id: session.user.id, email, role: 'traveller' } })
+}
+
 /** Where a server keeps its data for one suite: the env that selects it, and how to throw it away. */
 export interface DatabaseTarget {
   label: string
@@ -202,6 +220,10 @@ export function describeServer(runtime: string, target: () => Promise<DatabaseTa
 
     it('migrates a fresh database at start-up and is ready', async () => {
       await expectReady(server.base)
+    })
+
+    it('registers an account and reads it back with its access token', async () => {
+      await expectAccountRoundTrip(server.base)
     })
 
     it('SIGTERM drains, closes the database and exits 0', async () => {

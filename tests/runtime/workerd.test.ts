@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { BIN, baseEnv, expectReady, freePort, freshDatabase, run, startChild, tempDir, waitForHttp, type Child, type FreshDatabase } from './support.ts'
+import { BIN, baseEnv, expectAccountRoundTrip, expectReady, freePort, freshDatabase, run, startChild, tempDir, waitForHttp, type Child, type FreshDatabase } from './support.ts'
 
 let db: FreshDatabase
 let dir: Awaited<ReturnType<typeof tempDir>>
@@ -54,6 +54,10 @@ function hyperdriveUrl(url: string): string {
 describe('Worker on workerd through Hyperdrive', () => {
   it('is ready: a postgres.js client opened for the request reaches the database', async () => {
     await expectReady(base)
+  })
+
+  it('registers an account and reads it back with its access token', async () => {
+    await expectAccountRoundTrip(base)
   })
 
   it('serves the docs assets bundled as text modules', async () => {
