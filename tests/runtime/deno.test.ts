@@ -8,7 +8,7 @@ import { BIN, TMP, baseEnv, databaseTargets, describeServer, freePort, startChil
 async function startDeno(env: Record<string, string>) {
   const port = await freePort()
   // DENO_DIR: Deno's own cache (transpiled modules), inside the project's ignored .tmp/ and shared across runs.
-  const child = startChild(join(BIN, 'deno'), ['run', '-A', 'src/runtime/deno.ts'], baseEnv({ PORT: String(port), DENO_DIR: join(TMP, 'deno'), NO_COLOR: '1', ...env }))
+  const child = startChild(join(BIN, 'deno'), ['run', '-A', 'src/runtime/deno.ts'], baseEnv({ PORT: String(port), DENO_DIR: join(TMP, 'deno'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', ...env }))
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(child, `${base}/health/live`)
   return { child, base }
