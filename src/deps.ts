@@ -8,6 +8,7 @@ import type { Logger } from './core/monitoring/logger.ts'
 import type { MetricsRegistry } from './core/monitoring/metrics.ts'
 import type { RateLimiter } from './core/auth/rate-limit.ts'
 import type { DocsAssets } from './core/http/docs-assets.ts'
+import type { EventBus } from './events/bus.ts'
 
 export interface Clock {
   now(): Date
@@ -23,4 +24,5 @@ export interface Deps {
   clock: Clock
   rateLimiter: RateLimiter
   docsAssets: DocsAssets
+  events: EventBus
 }

@@ -171,3 +171,14 @@ export async function redriveDead(ex: Executor, { subscription, ids }: { subscri
   )
   return rows.length
 }
+
+/** Seconds the oldest due, unclaimed delivery has waited (0 when none): the dispatcher's lag. */
+export async function lagSeconds(ex: Executor | { orm: Executor }): Promise<number> {
+  const executor = 'orm' in ex ? ex.orm : ex
+  const [row] = await queryRows<{ lag: number | string | null }>(
+    executor,
+    sql`select extract(epoch from (now() - min(next_attempt_at)))::float8 as lag
+        from event_deliveries where status = 'pending' and next_attempt_at <= now()`,
+  )
+  return Math.max(0, Number(row?.lag ?? 0))
+}

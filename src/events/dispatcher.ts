@@ -8,13 +8,11 @@
  * dead; a worker that dies mid-handler loses its lease and the delivery runs again; a delivery whose claims keep
  * ending without an outcome (it crashes the worker) is set aside as poison after `poisonAfterCrashes`.
  */
-import { sql } from 'drizzle-orm'
 import type { Database, Unlisten } from '../core/db/index.ts'
-import { queryRows } from '../core/db/index.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
 import type { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import { backoffDelayMs } from './backoff.ts'
-import { claimDeliveries, recordOutcomes, type ClaimedDelivery, type Outcome } from './deliveries.ts'
+import { claimDeliveries, lagSeconds as readLag, recordOutcomes, type ClaimedDelivery, type Outcome } from './deliveries.ts'
 import { eventMetrics } from './metrics.ts'
 import { EVENTS_CHANNEL } from './publish.ts'
 import { registerSubscriptions, type CodeSubscription } from './subscription.ts'
@@ -153,14 +151,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  async function lagSeconds(): Promise<number> {
-    const [row] = await queryRows<{ lag: number | string | null }>(
-      db.orm,
-      sql`select extract(epoch from (now() - min(next_attempt_at)))::float8 as lag
-          from event_deliveries where status = 'pending' and next_attempt_at <= now()`,
-    )
-    return Math.max(0, Number(row?.lag ?? 0))
-  }
+  const lagSeconds = () => readLag(db.orm)
 
   return {
     owner,
@@ -180,7 +171,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       loopsDone = Array.from({ length: loops }, () => loop())
       // Gauges must be read synchronously at scrape time, so the lag is refreshed on the poll cadence.
       lagTimer = setInterval(() => {
-        lagSeconds().then((s) => m.lag.set(s), () => {})
+        lagSeconds().then((seconds) => m.lag.set(seconds), () => {})
       }, pollIntervalMs)
       log.info({ owner, subscriptions: names, loops, batchSize, listen }, 'dispatcher started')
     },

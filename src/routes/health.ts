@@ -50,7 +50,18 @@ const metrics = createRoute({
 })
 
 export function readinessChecks(deps: Deps): HealthCheck[] {
-  return [{ name: 'database', required: true, check: () => deps.db.ping() }]
+  return [
+    { name: 'database', required: true, check: () => deps.db.ping() },
+    // Lagging delivery degrades the service (notifications late, caches stale) but requests still work.
+    {
+      name: 'events',
+      required: false,
+      check: async () => {
+        const lag = await deps.events.lagSeconds()
+        if (lag > deps.config.EVENTS_MAX_LAG_SECONDS) throw new Error(`oldest due delivery waited ${Math.round(lag)} s`)
+      },
+    },
+  ]
 }
 
 export const healthRoutes = newRouter()

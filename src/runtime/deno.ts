@@ -20,7 +20,7 @@ declare const Deno: {
 
 async function main() {
   const startedAt = performance.now()
-  const { deps, close } = await buildServerDeps(Deno.env.toObject())
+  const { deps, start, close } = await buildServerDeps(Deno.env.toObject())
   const app = createApp(deps)
   const { config, logger } = deps
   const server = Deno.serve(
@@ -35,6 +35,7 @@ async function main() {
     },
     (request) => app.fetch(request),
   )
+  await start()
 
   let stopping = false
   async function shutdown(signal: string) {

@@ -9,7 +9,7 @@ import { ConfigError } from '../core/config/schema.ts'
 
 async function main() {
   const startedAt = performance.now()
-  const { deps, close } = await buildServerDeps(process.env)
+  const { deps, start, close } = await buildServerDeps(process.env)
   const app = createApp(deps)
   const { config, logger } = deps
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
@@ -18,6 +18,7 @@ async function main() {
       `KamHub listening on http://localhost:${info.port}`,
     )
   })
+  await start()
 
   let stopping = false
   async function shutdown(signal: string) {

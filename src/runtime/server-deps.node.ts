@@ -17,9 +17,15 @@ import { bootstrapAdmin } from '../core/auth/bootstrap.ts'
 import { nodeDocsAssets } from '../core/http/docs-assets.node.ts'
 import type { Database } from '../core/db/index.ts'
 import { systemClock, type Deps } from '../deps.ts'
+import { createDispatcher, type Dispatcher } from '../events/dispatcher.ts'
+import { lagSeconds } from '../events/deliveries.ts'
+import { codeSubscriptions } from '../subscriptions.ts'
 
 export interface ServerDeps {
   deps: Deps
+  /** Starts background work (the event dispatcher) once the server is ready to serve. */
+  start(): Promise<void>
+  /** Stops background work, then releases the database. */
   close(): Promise<void>
 }
 
@@ -34,6 +40,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
       const result = await migrate(db, await loadMigrations())
       if (result.applied.length) logger.info({ applied: result.applied }, 'migrations applied')
     }
+    const events = { afterCommit: () => dispatcher?.kick(), lagSeconds: () => lagSeconds(db) }
     const deps: Deps = {
       config,
       db,
@@ -42,9 +49,30 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
       clock: systemClock,
       rateLimiter: await buildRateLimiter(config, logger),
       docsAssets: nodeDocsAssets(),
+      events,
     }
     await bootstrapAdmin(deps)
-    return { deps, close: () => db.close() }
+    const dispatcher: Dispatcher | undefined = config.EVENTS_DISPATCHER
+      ? createDispatcher({
+          db,
+          subscriptions: codeSubscriptions(deps),
+          logger,
+          metrics,
+          batchSize: config.EVENTS_BATCH_SIZE,
+          leaseMs: config.EVENTS_LEASE_MS,
+          pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
+        })
+      : undefined
+    return {
+      deps,
+      start: async () => {
+        await dispatcher?.start()
+      },
+      close: async () => {
+        await dispatcher?.stop()
+        await db.close()
+      },
+    }
   } catch (error) {
     await db.close()
     throw error

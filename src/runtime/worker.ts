@@ -10,6 +10,8 @@ import type { Context } from 'hono'
 import swaggerUiBundle from 'swagger-ui-dist/swagger-ui-bundle.js'
 import swaggerUiCss from 'swagger-ui-dist/swagger-ui.css'
 import { createApp } from '../app.ts'
+import { detachedEventBus } from '../events/bus.ts'
+import { lagSeconds } from '../events/deliveries.ts'
 import { parseConfig, type Config } from '../core/config/schema.ts'
 import { createLogger, type Logger } from '../core/monitoring/logger.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
@@ -50,8 +52,14 @@ function isolateFor(env: WorkerEnv): Isolate {
     clock: systemClock,
     rateLimiter: rateLimiterFor(config, logger),
     docsAssets: staticDocsAssets({ 'swagger-ui-bundle.js': swaggerUiBundle, 'swagger-ui.css': swaggerUiCss }),
+    events: detachedEventBus,
   }
-  const app = createApp(deps, { scope: (c: Context) => ({ db: requestDatabase(c.env as WorkerEnv, config, observe) }) })
+  const app = createApp(deps, {
+    scope: (c: Context) => {
+      const db = requestDatabase(c.env as WorkerEnv, config, observe)
+      return { db, events: { afterCommit() {}, lagSeconds: () => lagSeconds(db) } }
+    },
+  })
   isolate = { deps, app }
   return isolate
 }

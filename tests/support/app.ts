@@ -7,6 +7,7 @@ import { memoryRateLimiter } from '../../src/core/auth/rate-limit.ts'
 import { nodeDocsAssets } from '../../src/core/http/docs-assets.node.ts'
 import { queryObserver } from '../../src/core/db/instrument.ts'
 import { systemClock, type Deps } from '../../src/deps.ts'
+import { detachedEventBus } from '../../src/events/bus.ts'
 import { openTestDatabase, type TestDatabase } from './db.ts'
 
 export interface TestApp {
@@ -32,6 +33,7 @@ export async function startTestApp(
     clock: systemClock,
     rateLimiter: memoryRateLimiter({ limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS }),
     docsAssets: nodeDocsAssets(),
+    events: detachedEventBus,
     ...options.deps,
   }
   return { app: createApp(deps), deps, db, close: () => db.close() }

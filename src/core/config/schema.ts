@@ -42,6 +42,13 @@ export const configSchema = z.object({
   AUTH_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(12).optional(),
+  /** Run the event dispatcher in this process (Node, Deno). Turn off on API-only replicas. */
+  EVENTS_DISPATCHER: bool.default(true),
+  EVENTS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2_000),
+  EVENTS_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
+  EVENTS_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  /** Readiness reports events as down (degraded) when the oldest due delivery waited longer than this. */
+  EVENTS_MAX_LAG_SECONDS: z.coerce.number().min(1).default(60),
   UPSTASH_REDIS_REST_URL: z.url().optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
 })

@@ -1,0 +1,11 @@
+/**
+ * Every code subscription of the app, built from the deps its handlers need. Pillars export their subscription
+ * factories; this is the one place that lists them (a dispatcher delivers exactly these, plus partner HTTP
+ * subscriptions stored in the database).
+ */
+import type { Deps } from './deps.ts'
+import type { CodeSubscription } from './events/subscription.ts'
+
+export function codeSubscriptions(_deps: Deps): CodeSubscription[] {
+  return []
+}
