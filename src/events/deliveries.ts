@@ -8,6 +8,7 @@ import { queryRows, type Executor } from '../core/db/index.ts'
 import type { EventEnvelope } from './envelope.ts'
 import { dataSchemaUri } from './envelope.ts'
 import { pgTextArray } from './subscription.ts'
+import type { WebhookTarget } from './webhooks.ts'
 
 export interface ClaimedDelivery {
   id: string
@@ -20,6 +21,13 @@ export interface ClaimedDelivery {
   crashes: number
   event: EventEnvelope
   createdAt: Date
+  /** Set for an HTTP subscription: where to POST and the secrets that sign now, as they were at claim time. */
+  webhook?: WebhookTarget
+}
+
+/** Thrown by a handler when retrying cannot help (the receiver answered 410 Gone): dead at once, reason `rejected`. */
+export class RejectedDeliveryError extends Error {
+  override name = 'RejectedDeliveryError'
 }
 
 export interface ClaimOptions {
@@ -27,6 +35,8 @@ export interface ClaimOptions {
   limit: number
   leaseMs: number
   owner: string
+  /** Also claim deliveries of active HTTP subscriptions (partner webhooks), whatever their names. */
+  includeWebhooks?: boolean
 }
 
 interface ClaimRow {
@@ -52,16 +62,20 @@ interface ClaimRow {
   traceparent: string | null
   actor_type: EventEnvelope['actortype'] | null
   actor_id: string | null
+  kind: 'code' | 'http'
+  url: string | null
+  secrets: unknown
 }
 
-export async function claimDeliveries(ex: Executor, { subscriptions, limit, leaseMs, owner }: ClaimOptions): Promise<ClaimedDelivery[]> {
-  if (!subscriptions.length) return []
+export async function claimDeliveries(ex: Executor, { subscriptions, limit, leaseMs, owner, includeWebhooks = false }: ClaimOptions): Promise<ClaimedDelivery[]> {
+  if (!subscriptions.length && !includeWebhooks) return []
   const rows = await queryRows<ClaimRow>(
     ex,
     sql`with due as (
           select d.id from event_deliveries d
           where d.status = 'pending' and d.next_attempt_at <= now()
-            and d.subscription = any(${pgTextArray(subscriptions)}::text[])
+            and (d.subscription = any(${pgTextArray(subscriptions)}::text[])
+              or (${includeWebhooks}::boolean and d.subscription in (select name from event_subscriptions where kind = 'http' and active)))
             and (d.ordering_key is null or not exists (
               select 1 from event_deliveries p
               where p.subscription = d.subscription and p.ordering_key = d.ordering_key
@@ -80,7 +94,9 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
         returning d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at,
           s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
           e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
-          e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id`,
+          e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id,
+          -- the previous secret of a rotation signs only until its grace period ends
+          s.kind, s.url, case when s.kind = 'http' then to_jsonb(case when s.previous_secrets_expire_at > now() then s.secrets else s.secrets[1:1] end) end as secrets`,
   )
   return rows.map(toClaimed)
 }
@@ -96,6 +112,9 @@ function toClaimed(r: ClaimRow): ClaimedDelivery {
     backoffMaxMs: Number(r.backoff_max_ms),
     createdAt: new Date(r.created_at),
     event: toEnvelope(r),
+    ...(r.kind === 'http' && r.url
+      ? { webhook: { subscription: r.subscription, url: r.url, secrets: (typeof r.secrets === 'string' ? JSON.parse(r.secrets) : r.secrets) as string[] } }
+      : {}),
   }
 }
 
@@ -158,15 +177,23 @@ export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outc
   return rows.length
 }
 
-/** Moves dead deliveries back to pending with a fresh attempt budget. Returns how many were redriven. */
+/**
+ * Moves dead deliveries back to pending with a fresh attempt budget. Returns how many were redriven. An event
+ * never gets a second pending delivery to one subscription: a dead delivery whose event is already pending there
+ * again (a replay) stays dead, and of several dead ones only the newest comes back.
+ */
 export async function redriveDead(ex: Executor, { subscription, ids }: { subscription?: string; ids?: string[] } = {}): Promise<number> {
   const rows = await queryRows(
     ex,
-    sql`update event_deliveries
+    sql`update event_deliveries d
         set status = 'pending', attempts = 0, crashes = 0, next_attempt_at = now(), completed_at = null, dead_reason = null, lease_owner = null
-        where status = 'dead'
-          and (${subscription ?? null}::text is null or subscription = ${subscription ?? null}::text)
-          and (${ids ? pgTextArray(ids) : null}::bigint[] is null or id = any(${ids ? pgTextArray(ids) : null}::bigint[]))
+        where d.status = 'dead'
+          and (${subscription ?? null}::text is null or d.subscription = ${subscription ?? null}::text)
+          and (${ids ? pgTextArray(ids) : null}::bigint[] is null or d.id = any(${ids ? pgTextArray(ids) : null}::bigint[]))
+          and not exists (
+            select 1 from event_deliveries o
+            where o.event_seq = d.event_seq and o.subscription = d.subscription and o.id <> d.id
+              and (o.status = 'pending' or (o.status = 'dead' and o.id > d.id)))
         returning 1 as redriven`,
   )
   return rows.length

@@ -12,10 +12,11 @@ import type { Database, Unlisten } from '../core/db/index.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
 import type { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import { backoffDelayMs } from './backoff.ts'
-import { claimDeliveries, lagSeconds as readLag, recordOutcomes, type ClaimedDelivery, type Outcome } from './deliveries.ts'
+import { claimDeliveries, lagSeconds as readLag, recordOutcomes, RejectedDeliveryError, type ClaimedDelivery, type Outcome } from './deliveries.ts'
 import { eventMetrics } from './metrics.ts'
 import { EVENTS_CHANNEL } from './publish.ts'
-import { registerSubscriptions, type CodeSubscription } from './subscription.ts'
+import { registerSubscriptions, type CodeSubscription, type EventHandler } from './subscription.ts'
+import type { WebhookTarget } from './webhooks.ts'
 import { uuidv7 } from './envelope.ts'
 
 export interface DispatcherOptions {
@@ -35,6 +36,12 @@ export interface DispatcherOptions {
   /** Wake on NOTIFY (default); false leaves only the poll. */
   listen?: boolean
   heartbeatMs?: number
+  /**
+   * Delivers HTTP subscriptions (partner webhooks stored in the database) too: builds the handler for a claimed
+   * delivery from its target (see `createWebhookSender`). Targets are read with each claim, so a new
+   * subscription, a rotated secret or a deactivation takes effect without a restart.
+   */
+  webhookHandler?: (target: WebhookTarget) => EventHandler
 }
 
 export interface Dispatcher {
@@ -102,7 +109,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function runRound(): Promise<number> {
-    const claimed = await claimDeliveries(db.orm, { subscriptions: names, limit: batchSize, leaseMs, owner })
+    const claimed = await claimDeliveries(db.orm, { subscriptions: names, limit: batchSize, leaseMs, owner, includeWebhooks: Boolean(options.webhookHandler) })
     if (!claimed.length) return 0
     const outcomes = await Promise.all(claimed.map(handle))
     await recordOutcomes(db.orm, owner, outcomes)
@@ -110,7 +117,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function handle(d: ClaimedDelivery): Promise<Outcome> {
-    const subscription = bySubscription.get(d.subscription)!
+    const handler = d.webhook ? options.webhookHandler!(d.webhook) : bySubscription.get(d.subscription)!.handler
     if (d.crashes >= poisonAfterCrashes) {
       m.dead.inc({ subscription: d.subscription, reason: 'poison' })
       log.error({ deliveryId: d.id, eventId: d.event.id, subscription: d.subscription, crashes: d.crashes }, 'delivery set aside as poison')
@@ -118,7 +125,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     try {
       await withTimeout(
-        subscription.handler(d.event, { eventId: d.event.id, deliveryId: d.id, attempt: d.attempt, subscription: d.subscription }),
+        handler(d.event, { eventId: d.event.id, deliveryId: d.id, attempt: d.attempt, subscription: d.subscription }),
         handlerTimeoutMs,
       )
       m.delivered.inc({ subscription: d.subscription })
@@ -126,6 +133,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return { id: d.id, result: 'delivered' }
     } catch (error) {
       const message = errorMessage(error)
+      if (error instanceof RejectedDeliveryError) {
+        m.dead.inc({ subscription: d.subscription, reason: 'rejected' })
+        log.error({ deliveryId: d.id, eventId: d.event.id, subscription: d.subscription, attempt: d.attempt, error: message }, 'delivery rejected; not retried')
+        return { id: d.id, result: 'dead', reason: 'rejected', error: message }
+      }
       if (d.attempt >= d.maxAttempts) {
         m.dead.inc({ subscription: d.subscription, reason: 'max_attempts' })
         log.error({ deliveryId: d.id, eventId: d.event.id, subscription: d.subscription, attempt: d.attempt, error: message }, 'delivery dead after max attempts')
