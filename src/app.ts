@@ -23,6 +23,9 @@ import { docsRoutes } from './routes/docs.ts'
 import { authRoutes } from './routes/auth.ts'
 import { meRoutes } from './routes/me.ts'
 import { adminUserRoutes } from './routes/admin-users.ts'
+import { adminEventRoutes } from './routes/admin-events.ts'
+import { adminSubscriptionRoutes } from './routes/admin-subscriptions.ts'
+import { asyncApiRoutes } from './routes/asyncapi.ts'
 
 export interface AppOptions {
   /**
@@ -74,6 +77,9 @@ export function createApp(deps: Deps, { scope }: AppOptions = {}) {
   app.use('/v1/*', requireJsonBody())
 
   const routes = app.route('/', healthRoutes).route('/', docsRoutes).route('/', authRoutes).route('/', meRoutes).route('/', adminUserRoutes)
+    .route('/', adminEventRoutes)
+    .route('/', adminSubscriptionRoutes)
+    .route('/', asyncApiRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {

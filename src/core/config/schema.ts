@@ -49,6 +49,10 @@ export const configSchema = z.object({
   EVENTS_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   /** Readiness reports events as down (degraded) when the oldest due delivery waited longer than this. */
   EVENTS_MAX_LAG_SECONDS: z.coerce.number().min(1).default(60),
+  /** Days a delivered event delivery is kept (pending and dead ones are kept until resolved). */
+  EVENTS_DELIVERED_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  /** Days events stay in the outbox: the replay window (events with pending or dead deliveries are kept longer). */
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   UPSTASH_REDIS_REST_URL: z.url().optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
 })
