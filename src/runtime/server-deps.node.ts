@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { parseConfig, assertDevAdapterAllowed, type Config } from '../core/config/schema.ts'
 import { createLogger, type Logger } from '../core/monitoring/logger.ts'
+import { syncDestination } from '../core/monitoring/logger.node.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import { registerNodeProcessMetrics } from '../core/monitoring/process.node.ts'
 import { queryObserver } from '../core/db/instrument.ts'
@@ -31,7 +32,7 @@ export interface ServerDeps {
 
 export async function buildServerDeps(env: Record<string, string | undefined>): Promise<ServerDeps> {
   const config = parseConfig(env)
-  const logger = createLogger({ level: config.LOG_LEVEL })
+  const logger = createLogger({ level: config.LOG_LEVEL, destination: syncDestination() })
   const metrics = new MetricsRegistry()
   registerNodeProcessMetrics(metrics)
   const db = await openDatabase(config, logger, metrics)

@@ -144,3 +144,17 @@ describe('logs', () => {
     expect(logs.raw.join('')).not.toContain(marker)
   })
 })
+
+describe('hot path', () => {
+  it("keeps every route on Hono's RegExpRouter (one static path beside a `:param` one drops the whole app to TrieRouter)", async () => {
+    const t = await startTestApp()
+    try {
+      await t.app.request('/health/live')
+      expect((t.app.router as unknown as { activeRouter?: { name: string } }).activeRouter?.name).toBe('RegExpRouter')
+      // The docs script is still served, by the `:name` route.
+      expect((await t.app.request('/docs/assets/init.js')).headers.get('content-type')).toContain('javascript')
+    } finally {
+      await t.close()
+    }
+  })
+})

@@ -43,6 +43,8 @@ describe('logger: no secret reaches the sink', () => {
     const logs = captureLogs()
     logs.logger.warn('retrying with Authorization: Bearer s3cr3t-token')
     logs.logger.warn('user %s sent %o', 'password=hunter2', { apiKey: 'sk_live_123456' })
+    logs.logger.warn('again with Bearer s3cr3t-token at %s', 'noon')
+    logs.logger.warn({ attempt: 2 }, 'with password=hunter2')
     expectNoSecrets(logs.raw)
   })
 

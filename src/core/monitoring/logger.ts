@@ -1,8 +1,8 @@
 /**
- * pino JSON logs. Everything that reaches the sink passes through `redact` first: the logged object (formatters.log),
- * the root and child bindings (formatters.bindings, and `child`/`setBindings` wrapped: pino skips the formatter for
- * children) and the message itself, including one pino would take from an error's message (hooks.logMethod). On Workers pino resolves to its browser build, which writes one JSON line per record
- * through console.log; `browser.write` redacts the whole record there.
+ * pino JSON logs. Everything that reaches the sink passes through `redact` first: the logged object
+ * (formatters.log), the base and child bindings (`child`/`setBindings` are wrapped) and the message itself,
+ * including one pino would take from an error's message (hooks.logMethod). On Workers pino resolves to its browser
+ * build, which writes one JSON line per record through console.log; `browser.write` redacts the whole record there.
  */
 import pino from 'pino'
 import { redact, redactString } from './redact.ts'
@@ -19,12 +19,13 @@ export interface LoggerOptions {
 export function createLogger({ level = 'info', destination, base = { service: 'kamhub' } }: LoggerOptions = {}): Logger {
   const options: pino.LoggerOptions = {
     level,
-    base,
+    // Redacted once here rather than by a bindings formatter: pino makes every child rebuild its formatters when
+    // the root has one, and a child per request is on the hot path.
+    base: base && (redact(base) as Record<string, unknown>),
     messageKey: 'msg',
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeCached(),
     formatters: {
       level: (label) => ({ level: label }),
-      bindings: (bindings) => redact(bindings) as Record<string, unknown>,
       log: (record) => redact(record) as Record<string, unknown>,
     },
     hooks: { logMethod: redactArguments },
@@ -50,11 +51,34 @@ export function createLogger({ level = 'info', destination, base = { service: 'k
 }
 
 /**
+ * pino's isoTime, formatted once per millisecond: under load several lines share a millisecond, and
+ * `toISOString()` is one of the larger costs of an access line.
+ */
+function isoTimeCached(): () => string {
+  let lastMs = -1
+  let field = ''
+  return () => {
+    const now = Date.now()
+    if (now !== lastMs) {
+      lastMs = now
+      field = `,"time":"${new Date(now).toISOString()}"`
+    }
+    return field
+  }
+}
+
+/**
  * pino builds the message from the string arguments (and, for `log(error)` or `log({ err })` without one, from the
  * error's message) without passing it through any formatter, so the hook supplies a redacted message itself.
  */
 function redactArguments(this: pino.Logger, args: Parameters<pino.LogFn>, method: pino.LogFn) {
-  const [first, ...rest] = args as unknown[]
+  const first = args[0] as unknown
+  // The common shapes first, without copying the arguments: log(obj, msg) and log(msg).
+  if (args.length === 2 && typeof args[1] === 'string' && typeof first === 'object' && first !== null && !(first instanceof Error)) {
+    return method.call(this, first, redactString(args[1]))
+  }
+  if (args.length === 1 && typeof first === 'string') return method.call(this, redactString(first))
+  const rest = (args as unknown[]).slice(1)
   if (typeof first === 'string') return method.apply(this, [redactString(first), ...rest.map(redactArgument)] as never)
   if (first instanceof Error) {
     const msg = typeof rest[0] === 'string' ? rest.shift() : first.message
@@ -63,7 +87,7 @@ function redactArguments(this: pino.Logger, args: Parameters<pino.LogFn>, method
   if (rest.length === 0) {
     const err = (first as { err?: unknown } | null | undefined)?.err
     if (err instanceof Error && (first as Record<string, unknown>).msg === undefined) {
-      return method.apply(this, [first, redactString(err.message)] as never)
+      return method.call(this, first, redactString(err.message))
     }
     return method.apply(this, args)
   }

@@ -13,8 +13,9 @@ export const REDACTED = '[REDACTED]'
 const SECRET_KEY =
   /password|passwd|passphrase|secret|token|apikey|authorization|cookie|credential|privatekey|accesskey|sessionid|cardnumber|cvv|cvc|securitycode|cryptogram|^pan$|^pin$|^iban$/
 
-// Cheap first look: a string with none of these cannot match any pattern below (most log strings are paths, ids).
-const SUSPECT = /[2-6]\d|bearer|basic|token|eyJ|pass|secret|key|auth|cookie|cvv|cvc|:\/\/|params:/i
+// Cheap first looks: most log strings are paths, ids and words; they pass these two tests and are returned as is.
+const DIGIT_RUN = /\d(?:[ -]?\d){12}/ // what any card number contains: 13 digits, maybe grouped
+const SUSPECT = /bearer|basic|token|eyJ|pass|secret|key|auth|cookie|cvv|cvc|:\/\/|params:/i
 
 // A PAN: 13–19 digits, optionally grouped by spaces or dashes, not glued to other word characters (UUID segments,
 // decimals). Only issuer prefixes 2–6 (Mir, Visa, Mastercard, Amex, JCB, UnionPay, Discover): 13-digit millisecond
@@ -45,23 +46,27 @@ export function isSecretKey(key: string): boolean {
 
 /** `text` with card numbers masked to first 6 / last 4 and other secret-shaped substrings replaced. */
 export function redactString(text: string): string {
-  if (text.length < 6 || !SUSPECT.test(text)) return text
-  return text
-    .replace(CARD_NUMBER, maskCard)
-    .replace(JWT, REDACTED)
-    .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
-    .replace(URL_PASSWORD, `$1${REDACTED}@`)
-    .replace(ASSIGNMENT, `$1$2${REDACTED}`)
-    .replace(JSON_FIELD, `$1"${REDACTED}"`)
-    .replace(QUERY_PARAMS, `$1 ${REDACTED}`)
+  if (text.length < 6) return text
+  let out = DIGIT_RUN.test(text) ? text.replace(CARD_NUMBER, maskCard) : text
+  if (SUSPECT.test(out)) {
+    out = out
+      .replace(JWT, REDACTED)
+      .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
+      .replace(URL_PASSWORD, `$1${REDACTED}@`)
+      .replace(ASSIGNMENT, `$1$2${REDACTED}`)
+      .replace(JSON_FIELD, `$1"${REDACTED}"`)
+      .replace(QUERY_PARAMS, `$1 ${REDACTED}`)
+  }
+  return out
 }
 
 /** A copy of `value` with secret-looking fields replaced; cycles and depth are bounded. */
 export function redact(value: unknown): unknown {
-  return redactValue(value, 0, new Set())
+  return redactValue(value, 0, [])
 }
 
-function redactValue(value: unknown, depth: number, ancestors: Set<object>): unknown {
+// Runs on every log record: plain recursion with the ancestor path in one array, no per-call closures or sets.
+function redactValue(value: unknown, depth: number, ancestors: object[]): unknown {
   switch (typeof value) {
     case 'string':
       return redactString(value)
@@ -76,49 +81,60 @@ function redactValue(value: unknown, depth: number, ancestors: Set<object>): unk
       return value
   }
   if (value === null) return value
-  if (depth > 8 || ancestors.has(value)) return '[…]'
-  ancestors.add(value)
+  // Only ancestors count as cycles: the same object twice side by side is logged twice.
+  if (depth > 8 || ancestors.includes(value)) return '[…]'
+  ancestors.push(value)
   try {
-    return redactObject(value, depth, ancestors)
+    return redactObject(value, depth + 1, ancestors)
   } finally {
-    // Only ancestors count as cycles: the same object twice side by side is logged twice.
-    ancestors.delete(value)
+    ancestors.pop()
   }
 }
 
-function redactObject(value: object, depth: number, ancestors: Set<object>): unknown {
-  const next = (v: unknown) => redactValue(v, depth + 1, ancestors)
-  if (Array.isArray(value)) return value.map(next)
-  if (value instanceof Error) return redactError(value, next)
+function redactObject(value: object, depth: number, ancestors: object[]): unknown {
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length)
+    for (let i = 0; i < value.length; i++) out[i] = redactValue(value[i], depth, ancestors)
+    return out
+  }
+  if (value instanceof Error) return redactError(value, depth, ancestors)
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
   if (value instanceof URL) return redactString(value.href)
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`
   // Headers, Map and Set have no own enumerable fields: walked as they would be read, so their secrets are seen.
-  if (value instanceof Headers || value instanceof Map) return redactEntries(value.entries(), next)
-  if (value instanceof Set) return [...value].map(next)
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return next((value as { toJSON(): unknown }).toJSON())
-  return redactEntries(Object.entries(value), next)
+  if (value instanceof Headers || value instanceof Map) return redactEntries(value.entries(), depth, ancestors)
+  if (value instanceof Set) return redactObject([...value], depth, ancestors)
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return redactValue((value as { toJSON(): unknown }).toJSON(), depth, ancestors)
+  }
+  const out: Record<string, unknown> = {}
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    const v = (value as Record<string, unknown>)[key]
+    out[key] = v !== undefined && v !== null && isSecretKey(key) ? REDACTED : redactValue(v, depth, ancestors)
+  }
+  return out
 }
 
-function redactEntries(entries: Iterable<[unknown, unknown]>, next: (v: unknown) => unknown) {
+function redactEntries(entries: Iterable<[unknown, unknown]>, depth: number, ancestors: object[]) {
   const out: Record<string, unknown> = {}
   for (const [k, v] of entries) {
     const key = String(k)
-    out[key] = isSecretKey(key) && v !== undefined && v !== null ? REDACTED : next(v)
+    out[key] = v !== undefined && v !== null && isSecretKey(key) ? REDACTED : redactValue(v, depth, ancestors)
   }
   return out
 }
 
 /** The fields pino's standard serializer keeps (type, message, stack, own fields, cause), each redacted. */
-function redactError(error: Error, next: (v: unknown) => unknown) {
+function redactError(error: Error, depth: number, ancestors: object[]) {
   const out: Record<string, unknown> = { type: error.name, message: redactString(error.message) }
   if (error.stack) out.stack = redactString(error.stack)
   for (const [k, v] of Object.entries(error)) {
     if (k === 'message' || k === 'stack') continue
     // Drizzle puts the statement's values on `params` (postgres.js on `parameters` in debug mode).
-    out[k] = k === 'params' || k === 'parameters' || (isSecretKey(k) && v != null) ? REDACTED : next(v)
+    out[k] = k === 'params' || k === 'parameters' || (isSecretKey(k) && v != null) ? REDACTED : redactValue(v, depth, ancestors)
   }
-  if (error.cause !== undefined && !('cause' in out)) out.cause = next(error.cause)
+  if (error.cause !== undefined && !('cause' in out)) out.cause = redactValue(error.cause, depth, ancestors)
   return out
 }
 

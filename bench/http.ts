@@ -1,0 +1,249 @@
+/**
+ * `npm run bench`: what the KamHub middleware stack costs, against a baseline measured in the same run.
+ *
+ *   full  — the whole app as `npm start` builds it (embedded PGlite, event dispatcher, every middleware, pino access
+ *           log written to stdout = /dev/null), GET /health/live
+ *   bare  — a bare Hono app, GET /hello
+ *
+ * Each server runs in its own Node process on @hono/node-server; autocannon runs in this one. Three measurements:
+ *   1. saturation: alternating rounds at N connections (order reversed every other round, so drift hits all);
+ *   2. server CPU per request at a fixed request rate (a fair cost comparison: neither side is saturated);
+ *   3. JavaScript CPU per request in-process, without sockets (bench/in-process.ts): stable on a busy machine.
+ * Then `npm start` time to ready (cold and warm DATA_DIR) and idle RSS. Figures are printed against the targets;
+ * timing never fails the command.
+ *
+ * Env: BENCH_DURATION (s per round, default 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_RATE (4000 req/s),
+ * BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
+ */
+import autocannon from 'autocannon'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { cleanEnv, cpuSeconds, forkChild, median, quantile, ROOT, startChildServer, type ChildServer } from './lib.ts'
+import { measureStart, type StartupRun } from './startup.ts'
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const RATE = Number(process.env.BENCH_RATE ?? 4000)
+const STARTS = Number(process.env.BENCH_STARTS ?? 3)
+const WARMUP = Math.min(3, DURATION)
+const RATE_SECONDS = Math.min(5, DURATION)
+const PROFILE = process.env.BENCH_PROFILE === '1'
+
+const TARGET_RATIO = 0.7
+const TARGET_P99_MS = 5
+
+interface Target {
+  name: string
+  path: string
+  server?: ChildServer
+  rounds: Round[]
+  atRate?: Round
+}
+
+interface Round {
+  rps: number
+  p50: number
+  p99: number
+  /** Server process CPU, in cores (1.0 = one core busy the whole round). */
+  cpu: number
+  cpuUsPerReq: number
+  failures: number
+}
+
+interface InProcess {
+  fullDebug: number
+  fullInfo: number
+  bare: number
+}
+
+const log = (line: string) => process.stderr.write(line + '\n')
+
+async function main() {
+  const dirs: string[] = []
+  const tempDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kamhub-bench-'))
+    dirs.push(dir)
+    return dir
+  }
+  // Production mode, except the embedded database (production refuses it unless allowed): the stack a deployment
+  // runs, with no service to install.
+  const fullEnv = async (level: string) =>
+    cleanEnv({
+      NODE_ENV: 'production',
+      ALLOW_DEV_ADAPTERS: 'true',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      DATA_DIR: join(await tempDir(), 'data'),
+      LOG_LEVEL: level,
+    })
+
+  const targets: Target[] = [
+    { name: 'full  /health/live  access log written', path: '/health/live', rounds: [] },
+    { name: 'full  /health/live  LOG_LEVEL=info', path: '/health/live', rounds: [] },
+    { name: 'bare  /hello', path: '/hello', rounds: [] },
+  ]
+  const loadBefore = loadavg()[0]!
+  let startups: { cold: StartupRun[]; warm: StartupRun[] } = { cold: [], warm: [] }
+  let inProcess: InProcess | undefined
+
+  try {
+    log('starting servers (full stack: PGlite initdb + migrations in a temp dir)…')
+    const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.tmp', 'bench-profile')}`] : []
+    const [written, info, bare] = targets as [Target, Target, Target]
+    ;[written.server, info.server, bare.server] = await Promise.all([
+      // /health/* access lines are logged at debug, so debug level is what makes every request write its line.
+      startChildServer('./full-server.ts', await fullEnv('debug'), profileArgs),
+      startChildServer('./full-server.ts', await fullEnv('info')),
+      startChildServer('./bare-server.ts', cleanEnv({ NODE_ENV: 'production' })),
+    ])
+
+    for (const t of targets) {
+      log(`warm-up ${WARMUP} s: ${t.name}`)
+      await load(t, WARMUP)
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+        log(`round ${r + 1}/${ROUNDS}, ${DURATION} s: ${t.name}`)
+        t.rounds[r] = await load(t, DURATION)
+      }
+    }
+    for (const t of targets) {
+      log(`fixed ${RATE} req/s, ${RATE_SECONDS} s: ${t.name}`)
+      t.atRate = await load(t, RATE_SECONDS, RATE)
+    }
+    await Promise.all(targets.map((t) => t.server?.stop()))
+
+    log('in-process JavaScript cost per request (full app at debug and info, bare)…')
+    inProcess = await forkChild<InProcess>('./in-process.ts', cleanEnv({})).message
+    if (STARTS > 0) startups = await measureStartups(tempDir)
+  } finally {
+    await Promise.all(targets.map((t) => t.server?.stop()))
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+  }
+
+  process.stdout.write(report(targets, inProcess!, startups, [loadBefore, loadavg()[0]!]))
+}
+
+/** One autocannon run; latency from every response's own timing (autocannon's histogram has 1 ms resolution). */
+async function load(target: Target, seconds: number, overallRate?: number): Promise<Round> {
+  const pid = target.server!.child.pid!
+  const times = new Float64Array(4_000_000)
+  let n = 0
+  const cpuBefore = cpuSeconds(pid)
+  const wallBefore = performance.now()
+  const url = `http://127.0.0.1:${target.server!.port}${target.path}`
+  const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, ...(overallRate ? { overallRate } : {}) })
+  instance.on('response', (_client, status, _bytes, ms) => {
+    if (status === 200 && n < times.length) times[n++] = ms
+  })
+  const result = await instance
+  const wall = (performance.now() - wallBefore) / 1000
+  const cpu = cpuSeconds(pid) - cpuBefore
+  const total = result.requests.total
+  return {
+    rps: total / seconds,
+    p50: quantile(times, n, 0.5),
+    p99: quantile(times, n, 0.99),
+    cpu: cpu / wall,
+    cpuUsPerReq: (cpu * 1e6) / Math.max(1, total),
+    failures: result.errors + result.timeouts + result.non2xx,
+  }
+}
+
+async function measureStartups(tempDir: () => Promise<string>) {
+  const cold: StartupRun[] = []
+  const warm: StartupRun[] = []
+  const dataDirs: string[] = []
+  for (let i = 0; i < STARTS; i++) {
+    const dir = join(await tempDir(), 'data')
+    dataDirs.push(dir)
+    log(`npm start, cold ${i + 1}/${STARTS} (empty DATA_DIR)`)
+    cold.push(await measureStart(dir))
+  }
+  for (let i = 0; i < STARTS; i++) {
+    log(`npm start, warm ${i + 1}/${STARTS} (existing DATA_DIR)`)
+    warm.push(await measureStart(dataDirs[i]!))
+  }
+  return { cold, warm }
+}
+
+function report(targets: Target[], inProcess: InProcess, startups: { cold: StartupRun[]; warm: StartupRun[] }, load: number[]): string {
+  const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '—')
+  const pad = (s: string, w: number) => s.padEnd(w)
+  const lpad = (s: string, w: number) => s.padStart(w)
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL')
+  const lines: string[] = []
+  const row = (label: string, target: string, r: Round) =>
+    lines.push(
+      pad(label, 8) +
+        pad(target, 40) +
+        lpad(fmt(r.rps, 0), 8) +
+        lpad(fmt(r.p50), 9) +
+        lpad(fmt(r.p99), 9) +
+        lpad(fmt(r.cpu * 100, 0) + '%', 7) +
+        lpad(fmt(r.cpuUsPerReq, 1), 9) +
+        lpad(String(r.failures), 6),
+    )
+  const medianRound = (t: Target): Round => ({
+    rps: median(t.rounds.map((r) => r.rps)),
+    p50: median(t.rounds.map((r) => r.p50)),
+    p99: median(t.rounds.map((r) => r.p99)),
+    cpu: median(t.rounds.map((r) => r.cpu)),
+    cpuUsPerReq: median(t.rounds.map((r) => r.cpuUsPerReq)),
+    failures: t.rounds.reduce((s, r) => s + r.failures, 0),
+  })
+
+  lines.push('')
+  lines.push(`KamHub HTTP benchmark — ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, autocannon 8`)
+  lines.push(`load average ${fmt(load[0]!)} at start, ${fmt(load[1]!)} at end (anything above ~0 means other work shared the CPUs)`)
+  lines.push(`${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION} s in alternating order after ${WARMUP} s warm-up; autocannon shares the machine`)
+  lines.push('Full stack: production mode, embedded PGlite, every middleware; its pino access log goes to stdout = /dev/null.')
+  lines.push('  "access log written": LOG_LEVEL=debug, so every /health/live request formats and writes its access line')
+  lines.push('  (/health/* lines are debug-level); "LOG_LEVEL=info" is the production default, where probe lines are filtered.')
+  lines.push('')
+  lines.push(pad('round', 8) + pad('target', 40) + lpad('req/s', 8) + lpad('p50 ms', 9) + lpad('p99 ms', 9) + lpad('CPU', 7) + lpad('µs/req', 9) + lpad('fail', 6))
+  for (let r = 0; r < ROUNDS; r++) for (const t of targets) row(String(r + 1), t.name, t.rounds[r]!)
+  const medians = targets.map(medianRound)
+  for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, medians[i]!)
+  for (const t of targets) row(`@${RATE}/s`, t.name, t.atRate!)
+
+  const [mWritten, mInfo, mBare] = medians as [Round, Round, Round]
+  const [rWritten, rInfo, rBare] = targets.map((t) => t.atRate!) as [Round, Round, Round]
+  lines.push('')
+  lines.push(`throughput full/bare, access log written  ${fmt(mWritten.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mWritten.rps / mBare.rps >= TARGET_RATIO)}`)
+  lines.push(`throughput full/bare, LOG_LEVEL=info      ${fmt(mInfo.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mInfo.rps / mBare.rps >= TARGET_RATIO)}`)
+  lines.push(
+    `p99 full at ${CONNECTIONS} connections                ${fmt(mWritten.p99)} ms (log written), ${fmt(mInfo.p99)} ms (info)   target ≤ ${TARGET_P99_MS} ms  ${verdict(Math.max(mWritten.p99, mInfo.p99) <= TARGET_P99_MS)}`,
+  )
+  lines.push(`server CPU per request at ${RATE} req/s     full ${fmt(rWritten.cpuUsPerReq, 1)} µs (log written), ${fmt(rInfo.cpuUsPerReq, 1)} µs (info); bare ${fmt(rBare.cpuUsPerReq, 1)} µs`)
+  lines.push(
+    `JavaScript per request, in-process       full ${fmt(inProcess.fullDebug, 1)} µs (log written), ${fmt(inProcess.fullInfo, 1)} µs (info); bare ${fmt(inProcess.bare, 1)} µs  (no sockets, min of 7 × 10k)`,
+  )
+
+  if (startups.cold.length) {
+    const mib = (b: number) => `${fmt(b / 1024 / 1024, 0)} MiB`
+    const sec = (ms: number) => `${fmt(ms / 1000)} s`
+    lines.push('')
+    lines.push(`npm start → first 200 from /health/ready, median of ${startups.cold.length} (in-process: config + database + migrations + listen, from its log)`)
+    for (const [label, xs] of [
+      ['cold (empty DATA_DIR: initdb + migrations)', startups.cold],
+      ['warm (existing DATA_DIR)', startups.warm],
+    ] as const) {
+      const inProc = xs.map((x) => x.inProcessMs).filter((v): v is number => v !== undefined)
+      lines.push(`  ${pad(label, 44)} ${sec(median(xs.map((x) => x.readyMs)))}  (runs ${xs.map((x) => sec(x.readyMs)).join(', ')}; in-process ${inProc.length ? sec(median(inProc)) : '—'})`)
+    }
+    lines.push(
+      `idle RSS 1 s after ready, median: server process ${mib(median(startups.warm.map((x) => x.serverRss)))} (warm start), ${mib(median(startups.cold.map((x) => x.serverRss)))} (cold start);`,
+    )
+    lines.push(`  whole npm start tree (npm + sh + tsx launcher + server) ${mib(median(startups.warm.map((x) => x.treeRss)))} (warm start)`)
+  }
+  lines.push('')
+  return lines.join('\n') + '\n'
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})

@@ -1,0 +1,131 @@
+/** Small helpers for the benchmark: child servers, /proc readings, statistics. Linux only (reads /proc). */
+import { fork, type ChildProcess } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** A clean environment: the benchmark must not pick up a developer's DATABASE_URL or Upstash settings. */
+export function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG']
+  return { ...Object.fromEntries(keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])), ...extra }
+}
+
+export interface ChildServer {
+  child: ChildProcess
+  port: number
+  stop(): Promise<void>
+}
+
+/** Starts a TypeScript server file in its own Node process (own event loop) and waits for the port it reports. */
+export async function startChildServer(file: string, env: Record<string, string>, execArgv: string[] = []): Promise<ChildServer> {
+  const { child, message } = forkChild<{ port: number }>(file, env, execArgv)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const { port } = await message
+  return {
+    child,
+    port,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+/** Runs a TypeScript file in a child process and resolves with the first message it sends. */
+export function forkChild<T>(file: string, env: Record<string, string>, execArgv: string[] = []) {
+  const child = fork(new URL(file, import.meta.url), [], {
+    cwd: ROOT,
+    env,
+    execArgv: ['--import', 'tsx', ...execArgv],
+    // stdout → /dev/null: logs are written (and paid for) exactly as in production, then discarded.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  const message = new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} sent nothing within 180 s`)), 180_000)
+    child.once('message', (m: T) => {
+      clearTimeout(timer)
+      resolve(m)
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${file} exited with code ${code} before reporting`))
+    })
+  })
+  return { child, message }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+const CLOCK_TICKS_PER_SECOND = 100 // USER_HZ: 100 on every mainstream Linux build
+
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+}
+
+/** Resident set size in bytes (VmRSS), or 0 if the process is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return Number(kb ?? 0) * 1024
+  } catch {
+    return 0
+  }
+}
+
+/** Every descendant of `pid`, parents before children. */
+export function descendants(pid: number): number[] {
+  const out: number[] = []
+  const walk = (p: number) => {
+    let children: number[] = []
+    try {
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        children.push(...readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
+      }
+    } catch {
+      children = []
+    }
+    for (const c of children) {
+      out.push(c)
+      walk(c)
+    }
+  }
+  walk(pid)
+  return out
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** The q-quantile (0..1) of the first `n` values of `samples`, nearest-rank. */
+export function quantile(samples: Float64Array, n: number, q: number): number {
+  const sorted = samples.slice(0, n).sort()
+  return sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? NaN
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
