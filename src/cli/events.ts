@@ -112,6 +112,7 @@ async function history(db: Database, values: Values, range: ReturnType<typeof re
     const rows = page.items.map((e) => [e.sequence, e.time, e.type, e.subject ?? '', e.id])
     printTable(['SEQ', 'TIME', 'TYPE', 'SUBJECT', 'ID'], rows)
   }
+  if (page.heldBack) console.error('more events are committed but wait for older transactions to finish; run again shortly')
   if (page.hasMore) console.error(`more: --cursor ${page.nextCursor}`)
   else if (order === 'asc' && page.nextCursor) console.error(`resume later with: --order asc --cursor ${page.nextCursor}`)
   return 0

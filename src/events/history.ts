@@ -20,7 +20,10 @@
  *
  * Cursors are opaque and tied to their order; a cursor that does not decode, or comes from the other order, is a
  * 400. Every page answers `nextCursor` (the position after its last row, or the given one when the page is empty)
- * so a feed can resume from it later, and `hasMore` when the page was full.
+ * so a feed can resume from it later, and `hasMore` when the page was full. An `asc` page that is not full also
+ * says `heldBack` when committed events matching the filter wait behind the horizon: poll again soon, the feed
+ * is not caught up. The horizon is cluster-wide (xids are), so a long *writing* transaction anywhere on the
+ * server, even in another database, delays the feed — it never makes it skip.
  */
 import { sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
@@ -53,6 +56,11 @@ export interface Page<T> {
   hasMore: boolean
 }
 
+export interface EventPage extends Page<EventEnvelope> {
+  /** asc only: committed events after this page wait for older transactions to end (see the header). */
+  heldBack: boolean
+}
+
 const eventCursor = z.discriminatedUnion('o', [
   z.object({ o: z.literal('asc'), tx: bigintText, seq: bigintText }),
   z.object({ o: z.literal('desc'), seq: bigintText }),
@@ -62,11 +70,12 @@ export const EVENT_COLUMNS = sql`e.seq::text as seq, e.id::text as event_id, e.t
   e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id`
 
 type EventRow = Parameters<typeof toEnvelope>[0] & { tx: string }
+type EventRowOrNone = { [K in keyof EventRow]: EventRow[K] | null } & { held: boolean }
 
 export async function listEvents(
   ex: Executor,
   { order = 'desc', cursor, limit = 50, ...filter }: EventFilter & { order?: 'asc' | 'desc'; cursor?: string; limit?: number },
-): Promise<Page<EventEnvelope>> {
+): Promise<EventPage> {
   const position = cursor ? decodeCursor(cursor, eventCursor) : undefined
   if (position && position.o !== order) throw new DomainError('invalid', `This cursor belongs to order=${position.o}`, { errors: [{ path: 'query.cursor', message: 'made for the other order' }] })
   const where = [eventFilterSql(filter)]
@@ -79,14 +88,25 @@ export async function listEvents(
     if (position?.o === 'desc') where.push(sql`e.seq < ${position.seq}::bigint`)
     orderBy = sql`e.seq desc`
   }
-  const rows = await queryRows<EventRow>(
+  // heldBack is computed in the same statement, so against the same snapshot and horizon as the page: asked
+  // separately, the horizon could move in between and a page held back would look caught up. Rows at or above
+  // the horizon come after any position the feed has returned, so it needs no cursor condition. The lateral
+  // join yields one all-null row when the page is empty, to carry it.
+  const held = order === 'asc' ? sql`exists (select 1 from event_outbox e where ${eventFilterSql(filter)} and e.tx_id >= pg_snapshot_xmin(pg_current_snapshot()))` : sql`false`
+  const result = await queryRows<EventRowOrNone>(
     ex,
-    sql`select ${EVENT_COLUMNS}, e.tx_id::text as tx from event_outbox e where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit + 1}`,
+    sql`select page.*, ${held} as held
+        from (select 1) as one
+        left join lateral (
+          select ${EVENT_COLUMNS}, e.tx_id::text as tx from event_outbox e where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit + 1}
+        ) as page on true`,
   )
+  const rows = result.filter((r): r is EventRow & { held: boolean } => r.seq !== null)
   const items = rows.slice(0, limit)
   const last = items.at(-1)
   const next = last ? encodeCursor(order === 'asc' ? { o: 'asc', tx: last.tx, seq: last.seq } : { o: 'desc', seq: last.seq }) : (cursor ?? null)
-  return { items: items.map(toEnvelope), nextCursor: next, hasMore: rows.length > limit }
+  const hasMore = rows.length > limit
+  return { items: items.map(toEnvelope), nextCursor: next, hasMore, heldBack: !hasMore && Boolean(result[0]?.held) }
 }
 
 /** The filter as one SQL condition over `event_outbox e` (shared with replay). */

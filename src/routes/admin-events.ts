@@ -52,12 +52,13 @@ const deliverySchema = z
   })
   .openapi('Delivery')
 
-const pageOf = <T extends z.ZodType>(item: T, name: string) =>
+const pageOf = <T extends z.ZodType, X extends z.ZodRawShape = {}>(item: T, name: string, extra?: X) =>
   z
     .object({
       items: z.array(item),
       nextCursor: z.string().nullable().openapi({ description: 'Resume after the last item (a feed can keep it and poll later)' }),
       hasMore: z.boolean().openapi({ description: 'The page was full: there may be more now' }),
+      ...(extra as X),
     })
     .openapi(name)
 
@@ -85,7 +86,19 @@ const listEventsRoute = createRoute({
       ...page,
     }),
   },
-  responses: { 200: { description: 'A page of events', content: { 'application/json': { schema: pageOf(envelope, 'EventPage') } } }, ...errorResponses(400, 401, 403) },
+  responses: {
+    200: {
+      description: 'A page of events',
+      content: {
+        'application/json': {
+          schema: pageOf(envelope, 'EventPage', {
+            heldBack: z.boolean().openapi({ description: 'order=asc: committed events wait for older transactions to finish; poll again soon' }),
+          }),
+        },
+      },
+    },
+    ...errorResponses(400, 401, 403),
+  },
 })
 
 const getEventRoute = createRoute({

@@ -71,16 +71,30 @@ const send = (method: string, path: string, body?: unknown, auth = adminToken) =
     body: body === undefined ? undefined : JSON.stringify(body),
   })
 
-type EventPage = { items: EventEnvelope[]; nextCursor: string | null; hasMore: boolean }
+type EventPage = { items: EventEnvelope[]; nextCursor: string | null; hasMore: boolean; heldBack: boolean }
 
-/** Walks every page of a list, following nextCursor while hasMore. */
+/**
+ * One page, asked again until `ready` says so. The asc feed's horizon is cluster-wide: another test file's open
+ * transaction on the same PostgreSQL server holds it back for a moment (never skips), so a test that needs the
+ * feed caught up re-asks — on the condition the API reports, with a deadline, not after a sleep.
+ */
+async function pageWhen(path: string, ready: (page: EventPage) => boolean = (p) => !p.heldBack): Promise<EventPage> {
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const res = await get(path)
+    expect(res.status).toBe(200)
+    const page = (await res.json()) as EventPage
+    if (ready(page) || Date.now() > deadline) return page
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+/** Walks every page of a list, following nextCursor while hasMore (and, on the feed, until it has caught up). */
 async function walk(path: string): Promise<EventEnvelope[]> {
   const seen: EventEnvelope[] = []
   let cursor: string | null = null
   for (let pages = 0; pages < 50; pages++) {
-    const res = await get(`${path}${cursor ? `&cursor=${cursor}` : ''}`)
-    expect(res.status).toBe(200)
-    const page = (await res.json()) as EventPage
+    const page = await pageWhen(`${path}${cursor ? `&cursor=${cursor}` : ''}`, (p) => p.hasMore || !p.heldBack)
     seen.push(...page.items)
     if (!page.hasMore) return seen
     cursor = page.nextCursor
@@ -150,8 +164,9 @@ describe('event history', () => {
   })
 
   it('the asc feed answers a cursor to resume from, and later returns only what came after it', async () => {
-    const first = (await (await get('/v1/admin/events?order=asc&limit=500')).json()) as EventPage
+    const first = await pageWhen('/v1/admin/events?order=asc&limit=500')
     expect(first.hasMore).toBe(false)
+    expect(first.heldBack).toBe(false)
     expect(first.nextCursor).toBeTruthy()
     const again = (await (await get(`/v1/admin/events?order=asc&cursor=${first.nextCursor}`)).json()) as EventPage
     expect(again.items).toEqual([])
@@ -285,7 +300,7 @@ describe('partner webhook registry', () => {
 describe('the ordering trap, for the history feed (real PostgreSQL)', () => {
   it('a transaction with the older xid but the later seq does not make the feed skip the other one', async () => {
     if (!onRealPostgres()) return // PGlite is one session: the interleaving cannot happen there
-    const start = (await (await get('/v1/admin/events?order=asc&limit=500')).json()) as EventPage
+    const start = await pageWhen('/v1/admin/events?order=asc&limit=500')
     const a = postgres(t.db.url!, { max: 1, onnotice: () => {} })
     const b = postgres(t.db.url!, { max: 1, onnotice: () => {} })
     try {
@@ -299,15 +314,35 @@ describe('the ordering trap, for the history feed (real PostgreSQL)', () => {
       await a`commit`
       expect(BigInt(bRow!.seq)).toBeLessThan(BigInt(aRow!.seq))
 
-      const mid = (await (await get(`/v1/admin/events?order=asc&limit=500&cursor=${start.nextCursor}`)).json()) as EventPage
+      // B is still open: the feed shows A (older xid) once the horizon reaches B.
+      const mid = await pageWhen(`/v1/admin/events?order=asc&limit=500&cursor=${start.nextCursor}`, (p) => p.items.length > 0)
       expect(mid.items.map((e) => e.subject)).toEqual(['early-a'])
       await b`commit`
-      const end = (await (await get(`/v1/admin/events?order=asc&limit=500&cursor=${mid.nextCursor}`)).json()) as EventPage
+      const end = await pageWhen(`/v1/admin/events?order=asc&limit=500&cursor=${mid.nextCursor}`)
       // A seq cursor (even bounded by xmin) would now be past B's lower seq; the (tx_id, seq) cursor is not.
       expect(end.items.map((e) => e.subject)).toEqual(['late-b'])
     } finally {
       await a.end()
       await b.end()
+    }
+  })
+
+  it('an event committed behind an older open transaction waits, and the page says heldBack', async () => {
+    if (!onRealPostgres()) return
+    const start = await pageWhen('/v1/admin/events?order=asc&limit=500')
+    const older = postgres(t.db.url!, { max: 1, onnotice: () => {} })
+    try {
+      await older`begin`
+      await older`select pg_current_xact_id()` // an older writing transaction, still open
+      await emit(bookingHeld('behind-the-horizon'))
+      const held = (await (await get(`/v1/admin/events?order=asc&limit=500&cursor=${start.nextCursor}`)).json()) as EventPage
+      expect(held).toMatchObject({ items: [], hasMore: false, heldBack: true, nextCursor: start.nextCursor })
+      await older`commit`
+      const caught = await pageWhen(`/v1/admin/events?order=asc&limit=500&cursor=${start.nextCursor}`)
+      expect(caught.items.map((e) => e.aggregateid)).toEqual(['behind-the-horizon'])
+      expect(caught.heldBack).toBe(false)
+    } finally {
+      await older.end()
     }
   })
 })
