@@ -67,6 +67,10 @@ interface ClaimRow {
   secrets: unknown
 }
 
+/**
+ * Claims up to `limit` due deliveries for `owner`. Run it on its own, not inside a business transaction: the
+ * claim commits without waiting for the WAL flush (see below), and so would everything else in that transaction.
+ */
 export async function claimDeliveries(ex: Executor, { subscriptions, limit, leaseMs, owner, includeWebhooks = false }: ClaimOptions): Promise<ClaimedDelivery[]> {
   if (!subscriptions.length && !includeWebhooks) return []
   const rows = await queryRows<ClaimRow>(
@@ -83,20 +87,28 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
           order by d.next_attempt_at, d.id
           limit ${limit}
           for update of d skip locked
+        ), claimed as (
+          -- by primary key: joined to the CTE instead, the planner expects the full limit of rows and may hash-join a
+          -- sequential scan of the whole table (delivered rows included) into every claim
+          update event_deliveries d
+          set attempts = d.attempts + 1,
+              crashes = d.crashes + case when d.lease_owner is null then 0 else 1 end,
+              lease_owner = ${owner},
+              next_attempt_at = now() + ${leaseMs} * interval '1 millisecond'
+          where d.id = any(array(select id from due))
+            -- A lease need not survive a PostgreSQL crash: forgotten, the delivery is simply claimed and run again,
+            -- which at-least-once allows. Committing it without waiting for the disk takes a WAL flush off the path
+            -- from commit to handler; outcomes stay synchronous, and a later synchronous commit flushes the claim.
+            and (select set_config('synchronous_commit', 'off', true)) = 'off'
+          returning d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at
         )
-        update event_deliveries d
-        set attempts = d.attempts + 1,
-            crashes = d.crashes + case when d.lease_owner is null then 0 else 1 end,
-            lease_owner = ${owner},
-            next_attempt_at = now() + ${leaseMs} * interval '1 millisecond'
-        from due, event_outbox e, event_subscriptions s
-        where d.id = due.id and e.seq = d.event_seq and s.name = d.subscription
-        returning d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at,
+        select d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at,
           s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
           e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
           e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id,
           -- the previous secret of a rotation signs only until its grace period ends
-          s.kind, s.url, case when s.kind = 'http' then to_jsonb(case when s.previous_secrets_expire_at > now() then s.secrets else s.secrets[1:1] end) end as secrets`,
+          s.kind, s.url, case when s.kind = 'http' then to_jsonb(case when s.previous_secrets_expire_at > now() then s.secrets else s.secrets[1:1] end) end as secrets
+        from claimed d join event_outbox e on e.seq = d.event_seq join event_subscriptions s on s.name = d.subscription`,
   )
   return rows.map(toClaimed)
 }
