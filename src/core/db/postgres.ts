@@ -27,7 +27,10 @@ export function postgresDatabase({ url, max = 10, perRequest = false, observe, a
     onnotice: () => {},
     connection: { application_name: applicationName },
   })
-  const client = observe ? instrument(sql, observe) : sql
+  // Drizzle's `execute` asks postgres.js for an unnamed statement, which costs a describe round trip and a fresh
+  // plan every time; on a long-lived pool every statement is prepared once per connection instead.
+  const prepared = perRequest ? sql : preparing(sql)
+  const client = observe ? instrument(prepared, observe) : prepared
   const orm = drizzle({ client }) as unknown as Orm
 
   return {
@@ -61,21 +64,29 @@ export function postgresDatabase({ url, max = 10, perRequest = false, observe, a
   }
 }
 
+/** Makes `unsafe` (what Drizzle calls) prepare its statement. */
+function preparing(sql: Sql): Sql {
+  return withUnsafe(sql, (target) => (text, params, options) => target.unsafe(text, params, { ...options, prepare: true }))
+}
+
 /**
- * Wraps `unsafe` (what Drizzle calls) and the transaction entry points so every statement is timed.
- * postgres.js queries are lazy — they run when awaited — so the clock starts in `then`.
+ * Times every statement `unsafe` runs. postgres.js queries are lazy — they run when awaited — so the clock
+ * starts in `then`.
  */
 function instrument(sql: Sql, observe: QueryObserver): Sql {
+  return withUnsafe(sql, (target) => (text, ...rest) => timed(text, target.unsafe(text, ...rest), observe) as never)
+}
+
+/** A view of the client whose `unsafe` is replaced, in the transactions and savepoints it opens too. */
+function withUnsafe(sql: Sql, replace: (target: Sql) => Sql['unsafe']): Sql {
   return new Proxy(sql, {
     get(target, prop, receiver) {
-      if (prop === 'unsafe') {
-        return (text: string, ...rest: unknown[]) => timed(text, (target.unsafe as (...a: unknown[]) => unknown)(text, ...rest), observe)
-      }
+      if (prop === 'unsafe') return replace(target)
       if (prop === 'begin' || prop === 'savepoint') {
         const original = Reflect.get(target, prop, receiver) as (...a: unknown[]) => unknown
         return (...args: unknown[]) => {
           const fn = args.pop() as (tx: Sql) => unknown
-          return original.call(target, ...args, (tx: Sql) => fn(instrument(tx, observe)))
+          return original.call(target, ...args, (tx: Sql) => fn(withUnsafe(tx, replace)))
         }
       }
       const value = Reflect.get(target, prop, receiver)
