@@ -1,0 +1,357 @@
+/**
+ * `npm run bench:events`: how fast the event backbone delivers, against graphile-worker 0.17 measured in the same
+ * run on the same PostgreSQL (the scenarios of ../shared/reference/events.md).
+ *
+ * Every event is its own business transaction — insert an order row + publish (KamHub) or add_job (graphile),
+ * commit — made here, in this process; each system's consumer runs in a child process (events-consumer.ts), a
+ * fresh one per scenario, on a fresh database per system that is dropped at the end. Latency is commit
+ * acknowledged (here) → handler started (child), on the machine's monotonic clock, in ms.
+ *
+ *   idle    one event at a time, 5–10 ms apart: p50/p99
+ *   paced   500 events/s, open loop (sent on schedule whatever the previous did): p50/p99
+ *   burst   8 producers committing as fast as they can: events/s committed, p50/p99; "tail" is how long after
+ *           the last commit the last handler started — a consumer that keeps up has a tail of a few ms
+ *   drain   a backlog enqueued with no consumer running, then the consumer starts: events / (first handler
+ *           start → every outcome recorded); startup is excluded for every system
+ * Then lost (events committed whose handler never ran) and duplicated (extra handler runs), per system.
+ * Timing never fails the command; the targets of issue 3 are printed PASS/FAIL.
+ *
+ * Env: BENCH_DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres), BENCH_QUICK=1 (small
+ * sizes), BENCH_SYSTEMS (comma-separated name prefixes to run, e.g. `kamhub`), BENCH_SCENARIOS (e.g. `idle,drain`),
+ * BENCH_KAMHUB (dispatcher batch×loops, default 200x2; a list runs each side by side), BENCH_BASELINE (path to
+ * another checkout, e.g. a `git worktree` of main: its dispatcher runs as one more system, "kamhub @ baseline",
+ * against the same producers and schema).
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { cpus, loadavg } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createDatabase, describeConfig, dropDatabase, nowMs, openProducer, type Producer, type System } from './events-systems.ts'
+
+const QUICK = process.env.BENCH_QUICK === '1'
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const SIZES = QUICK
+  ? { idle: 100, pacedSeconds: 3, burstSeconds: 3, backlog: 3_000 }
+  : { idle: 500, pacedSeconds: 10, burstSeconds: 10, backlog: 20_000 }
+const RATE = 500
+const PRODUCERS = 8
+const BACKLOG_WRITERS = 4
+const BACKLOG_PER_TX = 250
+const WAIT_MS = 30_000
+
+const KAMHUB = 'kamhub'
+const GRAPHILE_BATCHED = 'graphile, local queue 50'
+// "batch×loops" of the dispatcher; more than one runs the others side by side (tuning under the same noise).
+const [kamhubConfig, ...kamhubVariants] = (process.env.BENCH_KAMHUB ?? '200x2').split(',').map((v) => {
+  const [batchSize, loops] = v.split(/[x×]/).map(Number)
+  return { kind: 'kamhub' as const, batchSize: batchSize!, loops: loops! }
+})
+const ALL_SYSTEMS: System[] = [
+  { name: KAMHUB, config: kamhubConfig! },
+  ...kamhubVariants.map((config) => ({ name: `${KAMHUB} ${config.batchSize}×${config.loops}`, config })),
+  { name: GRAPHILE_BATCHED, config: { kind: 'graphile', concurrency: 10, localQueueSize: 50, completeJobBatchDelay: 0 } },
+  { name: 'graphile, concurrency 10', config: { kind: 'graphile', concurrency: 10 } },
+]
+// Another checkout's dispatcher as one more system, in the same run: before/after comparisons under the same noise.
+const BASELINE = process.env.BENCH_BASELINE
+if (BASELINE) ALL_SYSTEMS.splice(1 + kamhubVariants.length, 0, { ...ALL_SYSTEMS[0]!, name: `${KAMHUB} @ baseline`, root: resolve(BASELINE) })
+const only = process.env.BENCH_SYSTEMS?.split(',').map((s) => s.trim())
+const SYSTEMS = only ? ALL_SYSTEMS.filter((s) => only.some((o) => s.name.startsWith(o))) : ALL_SYSTEMS
+
+type ScenarioName = 'idle' | 'paced' | 'burst' | 'drain'
+const ALL_SCENARIOS: ScenarioName[] = ['idle', 'paced', 'burst', 'drain']
+const onlyScenarios = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim())
+const SCENARIOS = onlyScenarios ? ALL_SCENARIOS.filter((s) => onlyScenarios.includes(s)) : ALL_SCENARIOS
+
+interface Result {
+  count: number
+  p50: number
+  p99: number
+  /** burst: events committed per second; paced: the rate achieved; drain: events handled per second. */
+  rate?: number
+  tailMs?: number
+  lost: number
+  duplicated: number
+}
+
+interface Run {
+  system: System
+  dbName: string
+  url: string
+  producer: Producer
+  /** Commit-acknowledged time of event n. */
+  acks: Map<number, number>
+  next: number
+  results: Partial<Record<ScenarioName, Result>>
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]! : NaN
+}
+
+// ---- consumer child ------------------------------------------------------------------------------------------
+
+interface Reached {
+  distinct: number
+  firstStartMs: number
+  doneMs: number
+}
+interface Records {
+  ns: Float64Array
+  startsMs: Float64Array
+  calls: Uint32Array
+}
+
+interface ConsumerChild {
+  wait(count: number): Promise<Reached>
+  collect(): Promise<Records>
+}
+
+const children = new Set<ChildProcess>()
+
+async function startConsumer(run: Run): Promise<ConsumerChild> {
+  const child = fork(run.system.root ? join(run.system.root, 'bench/events-consumer.ts') : new URL('./events-consumer.ts', import.meta.url), [], {
+    ...(run.system.root ? { cwd: run.system.root } : {}),
+    env: { PATH: process.env.PATH ?? '', BENCH_DB_URL: run.url, BENCH_CONFIG: JSON.stringify(run.system.config) },
+    execArgv: ['--import', 'tsx'],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: { type: string }) => {
+        if (m.type !== type) return
+        child.off('exit', onExit)
+        child.off('message', onMessage)
+        resolve(m as T)
+      }
+      const onExit = (code: number | null) => reject(new Error(`${run.system.name} consumer exited (${code}) before "${type}"`))
+      child.on('message', onMessage)
+      child.once('exit', onExit)
+    })
+  await next('ready')
+  return {
+    wait(count) {
+      child.send({ type: 'wait', count, timeoutMs: WAIT_MS })
+      return next<Reached>('reached')
+    },
+    async collect() {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.send({ type: 'collect' })
+      const records = await next<Records>('records')
+      await exited
+      return records
+    },
+  }
+}
+
+// ---- producers -------------------------------------------------------------------------------------------------
+
+async function commitOne(run: Run): Promise<number> {
+  const n = run.next++
+  await run.producer.commit(n)
+  run.acks.set(n, nowMs())
+  return n
+}
+
+async function produceIdle(run: Run) {
+  for (let i = 0; i < SIZES.idle; i++) {
+    await commitOne(run)
+    await sleep(5 + Math.random() * 5)
+  }
+  return {}
+}
+
+/** Open loop: event i is sent at t0 + i/RATE whether or not the previous ones have committed. */
+async function producePaced(run: Run) {
+  const total = RATE * SIZES.pacedSeconds
+  const interval = 1000 / RATE
+  const inFlight: Promise<number>[] = []
+  const t0 = nowMs() + 5
+  for (let i = 0; i < total; ) {
+    const now = nowMs()
+    while (i < total && t0 + i * interval <= now) {
+      inFlight.push(commitOne(run))
+      i++
+    }
+    if (i < total) await sleep(Math.max(0, t0 + i * interval - nowMs()))
+  }
+  await Promise.all(inFlight)
+  return { rate: total / ((nowMs() - t0) / 1000) }
+}
+
+async function produceBurst(run: Run) {
+  const started = nowMs()
+  const deadline = started + SIZES.burstSeconds * 1000
+  let count = 0
+  await Promise.all(
+    Array.from({ length: PRODUCERS }, async () => {
+      while (nowMs() < deadline) {
+        await commitOne(run)
+        count++
+      }
+    }),
+  )
+  return { rate: count / ((nowMs() - started) / 1000) }
+}
+
+/** The backlog is not timed: transactions of many events, a few writers. */
+async function produceBacklog(run: Run) {
+  const from = run.next
+  const share = Math.ceil(SIZES.backlog / BACKLOG_WRITERS)
+  await Promise.all(
+    Array.from({ length: BACKLOG_WRITERS }, (_, w) => {
+      const start = from + w * share
+      return run.producer.commitMany(start, Math.max(0, Math.min(share, from + SIZES.backlog - start)), BACKLOG_PER_TX)
+    }),
+  )
+  run.next = from + SIZES.backlog
+}
+
+// ---- one scenario on one system --------------------------------------------------------------------------------
+
+async function runScenario(run: Run, scenario: ScenarioName): Promise<Result> {
+  await run.producer.vacuum()
+  const from = run.next
+  let extra: { rate?: number } = {}
+  let consumer: ConsumerChild
+  if (scenario === 'drain') {
+    await produceBacklog(run)
+    await run.producer.vacuum()
+    consumer = await startConsumer(run)
+  } else {
+    consumer = await startConsumer(run)
+    extra = await (scenario === 'idle' ? produceIdle(run) : scenario === 'paced' ? producePaced(run) : produceBurst(run))
+  }
+  const count = run.next - from
+  const reached = await consumer.wait(count)
+  const records = await consumer.collect()
+
+  const starts = new Map<number, number>()
+  let duplicated = 0
+  records.ns.forEach((n, i) => {
+    starts.set(n, records.startsMs[i]!)
+    duplicated += records.calls[i]! - 1
+  })
+  let lost = 0
+  const latencies: number[] = []
+  let lastAck = 0
+  let lastStart = 0
+  for (let n = from; n < run.next; n++) {
+    const start = starts.get(n)
+    if (start === undefined) {
+      lost++
+      continue
+    }
+    lastStart = Math.max(lastStart, start)
+    const ack = run.acks.get(n)
+    if (ack !== undefined) {
+      latencies.push(start - ack)
+      lastAck = Math.max(lastAck, ack)
+    }
+  }
+  const sorted = Float64Array.from(latencies).sort()
+  const result: Result = { count, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), lost, duplicated, ...extra }
+  if (scenario === 'drain') result.rate = count / ((reached.doneMs - reached.firstStartMs) / 1000)
+  if (scenario === 'burst') result.tailMs = lastStart - lastAck
+  return result
+}
+
+// ---- report ----------------------------------------------------------------------------------------------------
+
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' / ')
+const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(2))
+const perSecond = (v: number | undefined) => (v === undefined ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0))
+
+function printTable(runs: Run[]) {
+  const header = ['system', 'idle p50/p99 ms', `paced ${RATE}/s p50/p99 ms (achieved)`, `burst ${PRODUCERS}p ev/s`, 'burst p50/p99 ms', 'burst tail ms', `drain ${SIZES.backlog} ev/s`, 'lost/dup']
+  const rows = runs.map(({ system, results: r }) => {
+    const all = SCENARIOS.map((s) => r[s]).filter((x): x is Result => Boolean(x))
+    return [
+      system.name,
+      `${ms(r.idle?.p50)} / ${ms(r.idle?.p99)}`,
+      `${ms(r.paced?.p50)} / ${ms(r.paced?.p99)} (${perSecond(r.paced?.rate)}/s)`,
+      perSecond(r.burst?.rate),
+      `${ms(r.burst?.p50)} / ${ms(r.burst?.p99)}`,
+      ms(r.burst?.tailMs),
+      perSecond(r.drain?.rate),
+      `${all.reduce((a, x) => a + x.lost, 0)} / ${all.reduce((a, x) => a + x.duplicated, 0)}`,
+    ]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
+  console.log(line(header))
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
+  for (const row of rows) console.log(line(row))
+}
+
+function printVerdicts(runs: Run[]) {
+  const kamhub = runs.find((r) => r.system.name === KAMHUB)?.results
+  if (!kamhub) return
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL')
+  console.log('')
+  for (const other of runs.filter((r) => r.system.name !== KAMHUB)) {
+    if (kamhub.drain?.rate && other.results.drain?.rate) {
+      console.log(`drain ratio kamhub / ${other.system.name}: ${(kamhub.drain.rate / other.results.drain.rate).toFixed(2)}×`)
+    }
+  }
+  const batched = runs.find((r) => r.system.name === GRAPHILE_BATCHED)?.results.drain?.rate
+  if (kamhub.drain?.rate && batched) {
+    console.log(`${verdict(kamhub.drain.rate >= 1.5 * batched)}  drain ≥ 1.5× graphile-worker batched (${(kamhub.drain.rate / batched).toFixed(2)}×)`)
+  }
+  if (kamhub.paced) console.log(`${verdict(kamhub.paced.p99 <= 3)}  p99 ≤ 3 ms at ${RATE}/s (${ms(kamhub.paced.p99)} ms)`)
+  if (kamhub.burst) {
+    const keepsUp = (kamhub.burst.tailMs ?? Infinity) <= 10 && kamhub.burst.lost === 0
+    console.log(`${verdict(keepsUp && kamhub.burst.p99 <= 5)}  burst keeps up (tail ${ms(kamhub.burst.tailMs)} ms ≤ 10) with p99 ≤ 5 ms (${ms(kamhub.burst.p99)} ms)`)
+  }
+  const all = SCENARIOS.map((s) => kamhub[s]).filter((x): x is Result => Boolean(x))
+  const lost = all.reduce((a, x) => a + x.lost, 0)
+  const duplicated = all.reduce((a, x) => a + x.duplicated, 0)
+  console.log(`${verdict(lost === 0 && duplicated === 0)}  zero lost (${lost}), zero duplicated (${duplicated}) in every scenario (${all.map((x) => x.count).reduce((a, b) => a + b, 0)} events)`)
+}
+
+// ---- main ------------------------------------------------------------------------------------------------------
+
+const runs: Run[] = []
+const stamp = `${Date.now().toString(36)}_${process.pid}`
+let interrupted = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupted = true
+    console.error(`${signal}: stopping after this scenario, then dropping the databases`)
+  })
+}
+
+try {
+  console.log(`bench:events — ${QUICK ? 'QUICK sizes' : 'full sizes'}, idle ${SIZES.idle} events, paced ${RATE}/s × ${SIZES.pacedSeconds} s, burst ${PRODUCERS} producers × ${SIZES.burstSeconds} s, drain ${SIZES.backlog}`)
+  console.log(`  ${cpus().length} CPUs, load average ${load()} (the figures below are only as quiet as the machine)`)
+  for (const system of SYSTEMS) {
+    const dbName = `bench_events_${system.config.kind}_${runs.length}_${stamp}`
+    const url = await createDatabase(ADMIN_URL, dbName)
+    runs.push({ system, dbName, url, producer: await openProducer(url, system.config, PRODUCERS), acks: new Map(), next: 1, results: {} })
+    console.log(`  ${system.name}: ${describeConfig(system.config)}`)
+  }
+  // Each scenario runs on every system before the next scenario, the order rotating, so drift hits all of them.
+  for (const [i, scenario] of SCENARIOS.entries()) {
+    for (let j = 0; j < runs.length && !interrupted; j++) {
+      const run = runs[(i + j) % runs.length]!
+      const started = nowMs()
+      run.results[scenario] = await runScenario(run, scenario)
+      run.acks.clear()
+      const r = run.results[scenario]!
+      console.log(`  ${scenario.padEnd(5)} ${run.system.name.padEnd(26)} n=${r.count} p50 ${ms(r.p50)} p99 ${ms(r.p99)}${r.rate ? ` ${perSecond(r.rate)}/s` : ''} lost ${r.lost} dup ${r.duplicated} (${((nowMs() - started) / 1000).toFixed(1)} s)`)
+    }
+  }
+  console.log(`  load average ${load()}\n`)
+  printTable(runs)
+  printVerdicts(runs)
+} finally {
+  for (const child of children) child.kill('SIGKILL')
+  for (const run of runs) {
+    await run.producer.close().catch(() => {})
+    await dropDatabase(ADMIN_URL, run.dbName).catch((error) => console.error(`could not drop ${run.dbName}: ${(error as Error).message}`))
+  }
+}
