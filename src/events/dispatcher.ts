@@ -11,11 +11,11 @@
 import type { Database, Unlisten } from '../core/db/index.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
 import type { MetricsRegistry } from '../core/monitoring/metrics.ts'
-import { backoffDelayMs } from './backoff.ts'
-import { claimDeliveries, lagSeconds as readLag, recordOutcomes, RejectedDeliveryError, type ClaimedDelivery, type Outcome } from './deliveries.ts'
+import { claimDeliveries, lagSeconds as readLag, recordOutcomes, type ClaimedDelivery, type Outcome } from './deliveries.ts'
 import { eventMetrics } from './metrics.ts'
 import { EVENTS_CHANNEL } from './publish.ts'
 import { registerSubscriptions, type CodeSubscription, type EventHandler } from './subscription.ts'
+import { errorMessage, runDelivery } from './run-delivery.ts'
 import type { WebhookTarget } from './webhooks.ts'
 import { uuidv7 } from './envelope.ts'
 
@@ -116,38 +116,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return claimed.length
   }
 
-  async function handle(d: ClaimedDelivery): Promise<Outcome> {
-    const handler = d.webhook ? options.webhookHandler!(d.webhook) : bySubscription.get(d.subscription)!.handler
-    if (d.crashes >= poisonAfterCrashes) {
-      m.dead.inc({ subscription: d.subscription, reason: 'poison' })
-      log.error({ deliveryId: d.id, eventId: d.event.id, subscription: d.subscription, crashes: d.crashes }, 'delivery set aside as poison')
-      return { id: d.id, result: 'dead', reason: 'poison', error: `claimed ${d.crashes} times without an outcome` }
-    }
-    try {
-      await withTimeout(
-        handler(d.event, { eventId: d.event.id, deliveryId: d.id, attempt: d.attempt, subscription: d.subscription }),
-        handlerTimeoutMs,
-      )
-      m.delivered.inc({ subscription: d.subscription })
-      m.latency.observe((Date.now() - d.createdAt.getTime()) / 1000, { subscription: d.subscription })
-      return { id: d.id, result: 'delivered' }
-    } catch (error) {
-      const message = errorMessage(error)
-      if (error instanceof RejectedDeliveryError) {
-        m.dead.inc({ subscription: d.subscription, reason: 'rejected' })
-        log.error({ deliveryId: d.id, eventId: d.event.id, subscription: d.subscription, attempt: d.attempt, error: message }, 'delivery rejected; not retried')
-        return { id: d.id, result: 'dead', reason: 'rejected', error: message }
-      }
-      if (d.attempt >= d.maxAttempts) {
-        m.dead.inc({ subscription: d.subscription, reason: 'max_attempts' })
-        log.error({ deliveryId: d.id, eventId: d.event.id, subscription: d.subscription, attempt: d.attempt, error: message }, 'delivery dead after max attempts')
-        return { id: d.id, result: 'dead', reason: 'max_attempts', error: message }
-      }
-      m.failed.inc({ subscription: d.subscription })
-      const delayMs = backoffDelayMs(d.attempt, { baseMs: d.backoffBaseMs, maxMs: d.backoffMaxMs })
-      log.warn({ deliveryId: d.id, eventId: d.event.id, subscription: d.subscription, attempt: d.attempt, delayMs, error: message }, 'delivery failed; will retry')
-      return { id: d.id, result: 'retry', error: message, delayMs }
-    }
+  function handle(d: ClaimedDelivery): Promise<Outcome> {
+    return runDelivery(d, { resolveHandler, metrics: m, logger: log, poisonAfterCrashes, handlerTimeoutMs })
+  }
+
+  function resolveHandler(d: ClaimedDelivery): EventHandler {
+    return d.webhook ? options.webhookHandler!(d.webhook) : bySubscription.get(d.subscription)!.handler
   }
 
   async function loop() {
@@ -206,18 +180,4 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
     },
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`handler timed out after ${ms} ms`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
 }
