@@ -5,6 +5,10 @@
  * `getOrLoad` is what read paths use: single flight (concurrent misses for one key run the loader once),
  * stale-while-revalidate (an entry past its fresh time but within its stale window is served at once and
  * refreshed in the background), and it never fails because the cache did — a broken cache means a load.
+ *
+ * Values are JSON-cloned on the way in and out: a caller mutating what it got back cannot change what the cache
+ * (or a concurrent caller) holds, and a value reads back the same from every adapter (a Date becomes a string).
+ * `undefined` is not a cacheable value (it reads as a miss); `null` is.
  */
 export interface CacheSetOptions {
   /** Seconds the value is fresh. */
@@ -13,11 +17,22 @@ export interface CacheSetOptions {
   staleSeconds?: number
 }
 
+export interface GetOrLoadOptions extends CacheSetOptions {
+  /**
+   * Keeps the background refresh of a stale entry alive after the response is sent. On Workers pass
+   * `c.executionCtx.waitUntil.bind(c.executionCtx)`; Node and Deno need nothing.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void
+}
+
+export type CacheHealth = { status: 'up' | 'degraded'; backend: string; error?: string }
+
 export interface Cache {
+  /** The fresh value, or undefined (absent, expired, stale, or the cache is unreachable). */
   get<T>(key: string): Promise<T | undefined>
   set<T>(key: string, value: T, options: CacheSetOptions): Promise<void>
   delete(...keys: string[]): Promise<void>
-  getOrLoad<T>(key: string, load: () => Promise<T>, options: CacheSetOptions): Promise<T>
+  getOrLoad<T>(key: string, load: () => Promise<T>, options: GetOrLoadOptions): Promise<T>
   /** For readiness: 'up', or 'degraded' when the shared backend is failing and memory is serving. */
-  health(): Promise<{ status: 'up' | 'degraded'; backend: string; error?: string }>
+  health(): Promise<CacheHealth>
 }

@@ -55,6 +55,18 @@ export const configSchema = z.object({
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   UPSTASH_REDIS_REST_URL: z.url().optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+  /** Entries the in-process cache keeps (LRU): the whole cache without Upstash; L1 and fallback with it. */
+  CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /** Longest wait for one Upstash cache call; past it the call counts as failed and the request goes on without it. */
+  CACHE_TIMEOUT_MS: z.coerce.number().int().min(5).max(10_000).default(100),
+  /** Prepended to every cache key in Upstash (the rate limiter uses `kamhub:ratelimit`). */
+  CACHE_KEY_PREFIX: z.string().min(1).max(100).default('kamhub:cache:'),
+  /** Consecutive Upstash failures that open the cache's circuit (memory serves while it is open). */
+  CACHE_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
+  /** How long the open circuit serves from memory before one probe call tries Upstash again. */
+  CACHE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Lifetime of the in-process copy of an Upstash entry: bounds staleness after another instance's invalidation. */
+  CACHE_L1_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }

@@ -1,0 +1,46 @@
+/**
+ * What the cache adapters are assembled from: an entry store (memory, Upstash, or Upstash behind a circuit
+ * breaker) holds JSON text with two deadlines, and `ReadThroughCache` (read-through.ts) turns any store into the
+ * `Cache` port. Times are epoch milliseconds from one injectable clock, so tests drive expiry without sleeping.
+ */
+import type { CacheHealth, CacheSetOptions } from './index.ts'
+
+export interface Entry<T = unknown> {
+  value: T
+  /** Until then the value is fresh; after it, stale (served while one caller refreshes) until the store drops it. */
+  freshUntil: number
+}
+
+export interface Lookup<T = unknown> {
+  entry?: Entry<T>
+  /** The shared backend could not answer (failed, timed out, circuit open): `entry`, if any, came from memory. */
+  failed?: boolean
+}
+
+export interface Lifetime {
+  freshUntil: number
+  /** When the store drops the entry: `freshUntil` plus the stale window. */
+  expiresAt: number
+}
+
+type MaybePromise<T> = T | Promise<T>
+
+export interface EntryStore {
+  /** The `cache` label in metrics: 'memory' or 'upstash'. */
+  readonly backend: string
+  read<T>(key: string): MaybePromise<Lookup<T>>
+  /** `json` is the value already serialised (JSON.stringify), so every store clones the same way. */
+  write(key: string, json: string, lifetime: Lifetime): MaybePromise<void>
+  delete(keys: string[]): MaybePromise<void>
+  health(): MaybePromise<CacheHealth>
+}
+
+export type Now = () => number
+
+/** Absolute deadlines for an entry written now. Rejects TTLs that would silently cache nothing or forever. */
+export function lifetimeOf({ ttlSeconds, staleSeconds = 0 }: CacheSetOptions, now: number): Lifetime {
+  if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) throw new RangeError(`cache ttlSeconds must be a positive number (got ${ttlSeconds})`)
+  if (!(staleSeconds >= 0) || !Number.isFinite(staleSeconds)) throw new RangeError(`cache staleSeconds must be zero or more (got ${staleSeconds})`)
+  const freshUntil = now + ttlSeconds * 1000
+  return { freshUntil, expiresAt: freshUntil + staleSeconds * 1000 }
+}
