@@ -4,6 +4,7 @@
  */
 import type { Config } from './core/config/schema.ts'
 import type { Database } from './core/db/index.ts'
+import type { Cache } from './core/cache/index.ts'
 import type { Logger } from './core/monitoring/logger.ts'
 import type { MetricsRegistry } from './core/monitoring/metrics.ts'
 import type { RateLimiter } from './core/auth/rate-limit.ts'
@@ -19,6 +20,7 @@ export const systemClock: Clock = { now: () => new Date() }
 export interface Deps {
   config: Config
   db: Database
+  cache: Cache
   logger: Logger
   metrics: MetricsRegistry
   clock: Clock

@@ -67,7 +67,8 @@ async function main(): Promise<number> {
   const range = readRange(values)
   if (command === 'replay' || command === 'redrive') required(values.subscription, '--subscription') // before the slow part
   const config = parseConfig(process.env)
-  const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL })
+  // Log lines (a slow query, say) go to stderr: stdout carries only results, for pipes and scripts.
+  const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, destination: process.stderr })
   const db = await openDatabase(config, logger, new MetricsRegistry())
   try {
     if (config.MIGRATE_ON_START) await migrate(db, await loadMigrations())

@@ -61,6 +61,15 @@ export function readinessChecks(deps: Deps): HealthCheck[] {
         if (lag > deps.config.EVENTS_MAX_LAG_SECONDS) throw new Error(`oldest due delivery waited ${Math.round(lag)} s`)
       },
     },
+    // A failing shared cache degrades (memory and the database serve instead); it never takes the instance out.
+    {
+      name: 'cache',
+      required: false,
+      check: async () => {
+        const health = await deps.cache.health()
+        if (health.status !== 'up') throw new Error(`${health.backend}: ${health.error ?? health.status}`)
+      },
+    },
   ]
 }
 

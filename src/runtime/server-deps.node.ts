@@ -16,6 +16,9 @@ import { loadMigrations } from '../core/db/migrations.node.ts'
 import { memoryRateLimiter, type RateLimiter } from '../core/auth/rate-limit.ts'
 import { bootstrapAdmin } from '../core/auth/bootstrap.ts'
 import { nodeDocsAssets } from '../core/http/docs-assets.node.ts'
+import { cacheFromConfig } from '../core/cache/from-config.ts'
+import { upstashCacheClientOptions } from '../core/cache/upstash.ts'
+import type { Cache } from '../core/cache/index.ts'
 import type { Database } from '../core/db/index.ts'
 import { systemClock, type Deps } from '../deps.ts'
 import { createDispatcher, type Dispatcher } from '../events/dispatcher.ts'
@@ -45,6 +48,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
     const deps: Deps = {
       config,
       db,
+      cache: await buildCache(config, logger, metrics),
       logger,
       metrics,
       clock: systemClock,
@@ -88,6 +92,15 @@ async function buildRateLimiter(config: Config, logger: Logger): Promise<RateLim
   const [{ Redis }, { upstashRateLimiter }] = await Promise.all([import('@upstash/redis'), import('../core/auth/rate-limit-upstash.ts')])
   const redis = new Redis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN })
   return upstashRateLimiter({ redis, ...budget, onError: (err) => logger.warn({ err }, 'rate limiter unavailable; allowing the attempt') })
+}
+
+/** Upstash when configured (shared by every process), else in memory (this process only). */
+async function buildCache(config: Config, logger: Logger, metrics: MetricsRegistry): Promise<Cache> {
+  if (!config.UPSTASH_REDIS_REST_URL || !config.UPSTASH_REDIS_REST_TOKEN) return cacheFromConfig(config, { metrics, logger })
+  // Loaded only when used, like the rate limiter's client.
+  const { Redis } = await import('@upstash/redis')
+  const redis = new Redis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN, ...upstashCacheClientOptions(config.CACHE_TIMEOUT_MS) })
+  return cacheFromConfig(config, { redis, metrics, logger })
 }
 
 export async function openDatabase(config: Config, logger: Logger, metrics: MetricsRegistry): Promise<Database> {

@@ -21,6 +21,8 @@ import type { Database } from '../core/db/index.ts'
 import { Redis } from '@upstash/redis/cloudflare'
 import { memoryRateLimiter, type RateLimiter } from '../core/auth/rate-limit.ts'
 import { upstashRateLimiter } from '../core/auth/rate-limit-upstash.ts'
+import { cacheFromConfig } from '../core/cache/from-config.ts'
+import { upstashCacheClientOptions } from '../core/cache/upstash.ts'
 import { staticDocsAssets } from '../core/http/docs-assets.ts'
 import { systemClock, type Deps } from '../deps.ts'
 
@@ -47,6 +49,8 @@ function isolateFor(env: WorkerEnv): Isolate {
   const deps: Deps = {
     config,
     db: requestScopedOnly(),
+    // Per isolate: the L1, the breaker and single flight are shared by the isolate's requests; Upstash by all.
+    cache: cacheFromConfig(config, { redis: cacheRedisFor(config), metrics, logger }),
     logger,
     metrics,
     clock: systemClock,
@@ -79,6 +83,12 @@ function rateLimiterFor(config: Config, logger: Logger): RateLimiter {
   if (!config.UPSTASH_REDIS_REST_URL || !config.UPSTASH_REDIS_REST_TOKEN) return memoryRateLimiter(budget)
   const redis = new Redis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN })
   return upstashRateLimiter({ redis, ...budget, onError: (err) => logger.warn({ err }, 'rate limiter unavailable; allowing the attempt') })
+}
+
+/** The cache's own client: no SDK retries and an abort at CACHE_TIMEOUT_MS (the rate limiter keeps its own). */
+function cacheRedisFor(config: Config): Redis | undefined {
+  if (!config.UPSTASH_REDIS_REST_URL || !config.UPSTASH_REDIS_REST_TOKEN) return undefined
+  return new Redis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN, ...upstashCacheClientOptions(config.CACHE_TIMEOUT_MS) })
 }
 
 function requestDatabase(env: WorkerEnv, config: Config, observe: QueryObserver): Database {

@@ -4,6 +4,7 @@ import { parseConfig } from '../../src/core/config/schema.ts'
 import { createLogger } from '../../src/core/monitoring/logger.ts'
 import { MetricsRegistry } from '../../src/core/monitoring/metrics.ts'
 import { memoryRateLimiter } from '../../src/core/auth/rate-limit.ts'
+import { MemoryCache } from '../../src/core/cache/memory.ts'
 import { nodeDocsAssets } from '../../src/core/http/docs-assets.node.ts'
 import { queryObserver } from '../../src/core/db/instrument.ts'
 import { systemClock, type Deps } from '../../src/deps.ts'
@@ -28,6 +29,7 @@ export async function startTestApp(
   const deps: Deps = {
     config,
     db,
+    cache: options.deps?.cache ?? new MemoryCache({ maxEntries: config.CACHE_MAX_ENTRIES, metrics }),
     logger,
     metrics,
     clock: systemClock,

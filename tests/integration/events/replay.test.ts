@@ -204,7 +204,8 @@ describe('npm run events (CLI)', () => {
 
   function run(args: string[], env: Record<string, string>) {
     return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'src/cli/events.ts', ...args], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env } }, (error, stdout, stderr) =>
+      // SLOW_QUERY_MS=0 logs every query: proves log lines stay off stdout, which carries only results.
+      execFile(process.execPath, ['--import', 'tsx', 'src/cli/events.ts', ...args], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', SLOW_QUERY_MS: '0', ...env } }, (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       )
     })
