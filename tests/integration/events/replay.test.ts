@@ -246,5 +246,5 @@ describe('npm run events (CLI)', () => {
     } finally {
       await target.cleanup()
     }
-  }, 120_000) // each run starts a process (and on PGlite opens the data dir): seconds, not milliseconds
+  }, 300_000) // each run starts a process (and on PGlite opens the data dir): seconds, not milliseconds
 })
