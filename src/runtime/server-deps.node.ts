@@ -24,6 +24,8 @@ import { systemClock, type Deps } from '../deps.ts'
 import { createDispatcher, type Dispatcher } from '../events/dispatcher.ts'
 import { lagSeconds } from '../events/deliveries.ts'
 import { codeSubscriptions } from '../subscriptions.ts'
+import { createWebhookSender } from '../events/webhooks.ts'
+import { pruneDeliveries, retentionFromConfig } from '../events/retention.ts'
 
 export interface ServerDeps {
   deps: Deps
@@ -66,14 +68,31 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
           batchSize: config.EVENTS_BATCH_SIZE,
           leaseMs: config.EVENTS_LEASE_MS,
           pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
+          webhookHandler: createWebhookSender({ db: db.orm }),
         })
       : undefined
+    // Retention runs where deliveries run: hourly, and once shortly after start-up.
+    let retentionTimer: ReturnType<typeof setInterval> | undefined
+    let firstPrune: ReturnType<typeof setTimeout> | undefined
+    const prune = () =>
+      pruneDeliveries(db.orm, retentionFromConfig(config)).then(
+        (result) => logger.info({ ...result }, 'event retention pruned'),
+        (error) => logger.warn({ err: error }, 'event retention failed; retrying next hour'),
+      )
     return {
       deps,
       start: async () => {
         await dispatcher?.start()
+        if (dispatcher) {
+          retentionTimer = setInterval(prune, 3_600_000)
+          retentionTimer.unref?.()
+          firstPrune = setTimeout(prune, 60_000)
+          firstPrune.unref?.()
+        }
       },
       close: async () => {
+        clearInterval(retentionTimer)
+        clearTimeout(firstPrune)
         await dispatcher?.stop()
         await db.close()
       },
