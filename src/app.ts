@@ -11,6 +11,9 @@ import { bodyLimit } from 'hono/body-limit'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import { HTTPException } from 'hono/http-exception'
 import type { Deps } from './deps.ts'
+import { codeSubscriptions } from './subscriptions.ts'
+import type { CodeSubscription } from './events/subscription.ts'
+import { internalEventRoutes } from './routes/internal-events.ts'
 import { newRouter } from './routes/env.ts'
 import { requestId } from './core/http/request-id.ts'
 import { observeRequests } from './core/http/observe.ts'
@@ -33,9 +36,11 @@ export interface AppOptions {
    * outlive the request that opened it there.
    */
   scope?: (c: Context) => Partial<Deps>
+  /** The code subscriptions the QStash deliver endpoint runs; default: the app's own (src/subscriptions.ts). */
+  subscriptions?: (deps: Deps) => CodeSubscription[]
 }
 
-export function createApp(deps: Deps, { scope }: AppOptions = {}) {
+export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions }: AppOptions = {}) {
   const { config } = deps
   const app = newRouter()
 
@@ -105,6 +110,8 @@ export function createApp(deps: Deps, { scope }: AppOptions = {}) {
       description: 'Tours in Kamchatka: discovery, booking, payments and notifications. Errors are RFC 9457 problem+json.',
     },
   })
+  // QStash's way back in (Workers event delivery): internal, so in neither the typed client nor /openapi.json.
+  app.route('/', internalEventRoutes({ subscriptions }))
   app.notFound((c) => renderProblem(c, new DomainError('not_found', `No route for ${c.req.method} ${c.req.path}`)))
   app.onError(onError((c) => c.get('logger') ?? deps.logger))
   return routes

@@ -39,7 +39,7 @@ export interface ClaimOptions {
   includeWebhooks?: boolean
 }
 
-interface ClaimRow {
+export interface ClaimRow {
   id: string
   subscription: string
   attempts: number
@@ -113,7 +113,7 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
   return rows.map(toClaimed)
 }
 
-function toClaimed(r: ClaimRow): ClaimedDelivery {
+export function toClaimed(r: ClaimRow): ClaimedDelivery {
   return {
     id: r.id,
     subscription: r.subscription,

@@ -47,6 +47,18 @@ export const configSchema = z.object({
   EVENTS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2_000),
   EVENTS_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
   EVENTS_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  /** QStash (Workers event delivery): API base URL; the token enables publishing, deliveries come back to PUBLIC_URL. */
+  QSTASH_URL: z.url().default('https://qstash.upstash.io'),
+  QSTASH_TOKEN: z.string().min(1).optional(),
+  /** Signing keys that verify QStash's calls to /internal/events/deliver (current, then next during a rotation). */
+  QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
+  QSTASH_NEXT_SIGNING_KEY: z.string().min(1).optional(),
+  /** Retries QStash makes per message (Upstash-Retries); after them the cron sweep takes a failing delivery back. */
+  QSTASH_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
+  /** Deliveries of one subscription QStash runs at once (flow control keyed by subscription name). */
+  QSTASH_PARALLELISM: z.coerce.number().int().min(1).max(1_000).default(10),
+  /** How long QStash has to deliver a published message before the sweep may claim the delivery again. */
+  QSTASH_LEASE_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(900_000),
   /** Readiness reports events as down (degraded) when the oldest due delivery waited longer than this. */
   EVENTS_MAX_LAG_SECONDS: z.coerce.number().min(1).default(60),
   /** Days a delivered event delivery is kept (pending and dead ones are kept until resolved). */
@@ -91,6 +103,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const config: Config = { ...parsed, production }
   if (Boolean(config.UPSTASH_REDIS_REST_URL) !== Boolean(config.UPSTASH_REDIS_REST_TOKEN)) {
     throw new ConfigError('Invalid configuration:\n  UPSTASH_REDIS_REST_TOKEN: UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together')
+  }
+  if (Boolean(config.QSTASH_CURRENT_SIGNING_KEY) !== Boolean(config.QSTASH_NEXT_SIGNING_KEY)) {
+    throw new ConfigError('Invalid configuration:\n  QSTASH_NEXT_SIGNING_KEY: QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY go together')
+  }
+  if (config.QSTASH_TOKEN && (!config.PUBLIC_URL || !config.QSTASH_CURRENT_SIGNING_KEY)) {
+    // Publishing deliveries that the endpoint could not verify (or that point nowhere) would only fill QStash's DLQ.
+    throw new ConfigError('Invalid configuration:\n  QSTASH_TOKEN: needs PUBLIC_URL (where QStash delivers) and the QStash signing keys')
   }
   assertProductionSafe(config)
   return config
