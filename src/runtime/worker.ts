@@ -12,6 +12,9 @@ import swaggerUiCss from 'swagger-ui-dist/swagger-ui.css'
 import { createApp } from '../app.ts'
 import { detachedEventBus } from '../events/bus.ts'
 import { lagSeconds } from '../events/deliveries.ts'
+import { createEdgeEvents, type EdgeEvents } from '../events/edge.ts'
+import { pruneDeliveries, retentionFromConfig } from '../events/retention.ts'
+import { codeSubscriptions } from '../subscriptions.ts'
 import { parseConfig, type Config } from '../core/config/schema.ts'
 import { createLogger, type Logger } from '../core/monitoring/logger.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
@@ -35,6 +38,9 @@ export interface WorkerEnv {
 interface Isolate {
   deps: Deps
   app: ReturnType<typeof createApp>
+  /** Event delivery through QStash: after-commit kicks and the cron sweep. */
+  edge: EdgeEvents
+  observe: QueryObserver
 }
 
 let isolate: Isolate | undefined
@@ -58,13 +64,16 @@ function isolateFor(env: WorkerEnv): Isolate {
     docsAssets: staticDocsAssets({ 'swagger-ui-bundle.js': swaggerUiBundle, 'swagger-ui.css': swaggerUiCss }),
     events: detachedEventBus,
   }
+  // Only the names and patterns are used here (claims, registration); handlers are built per delivery request.
+  const edge = createEdgeEvents({ config, subscriptions: codeSubscriptions(deps), logger })
   const app = createApp(deps, {
     scope: (c: Context) => {
       const db = requestDatabase(c.env as WorkerEnv, config, observe)
-      return { db, events: { afterCommit() {}, lagSeconds: () => lagSeconds(db) } }
+      // The kick runs after the answer is sent, on this request's database client (a socket cannot outlive it).
+      return { db, events: { afterCommit: () => c.executionCtx.waitUntil(edge.kick(db)), lagSeconds: () => lagSeconds(db) } }
     },
   })
-  isolate = { deps, app }
+  isolate = { deps, app, edge, observe }
   return isolate
 }
 
@@ -122,11 +131,25 @@ export default {
   },
 
   /**
-   * The cron trigger (wrangler.toml `[triggers]`). Its job will be the events sweep: redeliver outbox rows whose
-   * after-commit kick was lost. The events backbone does not exist yet, so for now it only records the tick.
+   * The cron trigger (wrangler.toml `[triggers]`, every minute): the events sweep publishes to QStash whatever is due
+   * and not in flight — deliveries whose after-commit kick was lost or refused, retries handed back by QStash, leases
+   * that ran out. On the first tick of each hour it also runs the retention prune (EVENTS_*_RETENTION_DAYS).
    */
   async scheduled(controller, env) {
-    const { logger } = isolateFor(env).deps
-    logger.info({ cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() }, 'cron tick: no sweep implemented yet')
+    const { deps, edge, observe } = isolateFor(env)
+    const { logger, config } = deps
+    const db = requestDatabase(env, config, observe)
+    const tick = { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() }
+    try {
+      const swept = await edge.sweep(db)
+      if (swept.claimed) logger.info({ ...tick, ...swept }, 'events sweep published due deliveries to QStash')
+      if (new Date(controller.scheduledTime).getUTCMinutes() === 0) {
+        logger.info({ ...tick, pruned: await pruneDeliveries(db.orm, retentionFromConfig(config)) }, 'events retention prune')
+      }
+    } catch (err) {
+      // Thrown, the tick is marked failed in the dashboard; the next one tries again.
+      logger.error({ ...tick, err }, 'cron tick failed')
+      throw err
+    }
   },
 } satisfies ExportedHandler<WorkerEnv>

@@ -58,6 +58,17 @@ export async function freshDatabase(label: string): Promise<FreshDatabase> {
   }
 }
 
+/** A fresh database migrated by `npm run migrate`'s CLI, as a Workers deploy prepares one. */
+export async function migratedDatabase(label: string): Promise<FreshDatabase> {
+  const db = await freshDatabase(label)
+  const migrated = await run(join(BIN, 'tsx'), ['src/cli/migrate.ts'], baseEnv({ DATABASE_URL: db.url }))
+  if (migrated.code !== 0) {
+    await db.drop()
+    throw new Error(`npm run migrate failed (${migrated.code}):\n${migrated.output}`)
+  }
+  return db
+}
+
 export interface Child {
   process: ChildProcess
   /** Everything it printed so far (the tail), for failure messages. */
@@ -117,6 +128,73 @@ export async function waitForHttp(child: Child, url: string, deadlineMs = 90_000
   }, deadlineMs)
   if (exit) throw new Error(`${url}: the process exited (${exit.code ?? exit.signal}) before answering:\n${child.output()}`)
   if (!answered) throw new Error(`${url}: no answer within ${deadlineMs} ms:\n${child.output()}`)
+}
+
+export interface Workerd {
+  child: Child
+  base: string
+  /** Stops wrangler and workerd, then removes their state directory. */
+  stop(): Promise<void>
+}
+
+/**
+ * `wrangler dev` (local mode, no login) serving src/runtime/worker.ts on 127.0.0.1, its Hyperdrive binding pointed at
+ * `databaseUrl`, with extra `[vars]` (given its base URL, for vars like PUBLIC_URL); resolves once it answers /health/live.
+ */
+export async function startWorkerd({
+  label,
+  databaseUrl,
+  vars = () => ({}),
+}: {
+  label: string
+  databaseUrl: string
+  vars?: (base: string) => Record<string, string>
+}): Promise<Workerd> {
+  const dir = await tempDir(label)
+  const [port, inspectorPort] = [await freePort(), await freePort()]
+  const base = `http://127.0.0.1:${port}`
+  const child = startChild(
+    join(BIN, 'wrangler'),
+    [
+      'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', join(dir.path, 'state'),
+      '--show-interactive-dev-session=false',
+      ...Object.entries(vars(base)).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+    ],
+    baseEnv({
+      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: hyperdriveUrl(databaseUrl),
+      // Offline and self-contained: no telemetry, no request.cf lookup, every wrangler file under .tmp/.
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_HIDE_BANNER: 'true',
+      XDG_CONFIG_HOME: join(dir.path, 'config'),
+      WRANGLER_LOG_PATH: join(dir.path, 'logs'),
+      MINIFLARE_CACHE_DIR: join(dir.path, 'cache'),
+      TMPDIR: dir.path,
+      NO_COLOR: '1',
+    }),
+  )
+  try {
+    await waitForHttp(child, `${base}/health/live`)
+  } catch (error) {
+    await child.stop()
+    await dir.rm()
+    throw error
+  }
+  return {
+    child,
+    base,
+    async stop() {
+      await child.stop()
+      await dir.rm()
+    },
+  }
+}
+
+/** Hyperdrive's local mode refuses a connection string without a password; with trust auth any one works. */
+function hyperdriveUrl(url: string): string {
+  const u = new URL(url)
+  if (!u.password) u.password = 'trust'
+  return u.toString()
 }
 
 /** Re-checks a condition every 100 ms until it holds or the deadline passes. */
