@@ -74,3 +74,12 @@ describe('logger: no secret reaches the sink', () => {
     expect(logs.records()[0]).toMatchObject({ level: 'debug', service: 'kamhub', msg: 'hello', a: 1, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) })
   })
 })
+
+describe('Workers log lines (pino browser build)', () => {
+  it('have a level label and an ISO time like Node lines', async () => {
+    const { browserRecord } = await import('./logger.ts')
+    const line = browserRecord({ level: 30, time: ',"time":"garbage"', msg: 'request', requestId: 'r1' })
+    expect(line).toMatchObject({ level: 'info', msg: 'request', requestId: 'r1' })
+    expect(new Date(line.time as string).toISOString()).toBe(line.time)
+  })
+})

@@ -32,7 +32,7 @@ export function createLogger({ level = 'info', destination, base = { service: 'k
     serializers: { err: (e) => redact(e) },
     browser: {
       asObject: true,
-      write: (o) => console.log(JSON.stringify(redact(o))),
+      write: (o) => console.log(JSON.stringify(redact(browserRecord(o as Record<string, unknown>)))),
     },
   }
   const logger = destination ? pino(options, destination) : pino(options)
@@ -48,6 +48,17 @@ export function createLogger({ level = 'info', destination, base = { service: 'k
     if (typeof original === 'function') Object.assign(logger, { [name]: wrap(original) })
   }
   return logger
+}
+
+const LEVEL_LABELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
+
+/**
+ * The browser build (Workers) ignores `formatters` and stores the `timestamp` function's raw output — the Node-form
+ * `,"time":"…"` fragment — as the time. Give Workers lines the same shape as Node lines: a label and an ISO time.
+ */
+export function browserRecord(o: Record<string, unknown>): Record<string, unknown> {
+  const { level, time: _time, ...rest } = o
+  return { level: typeof level === 'number' ? (LEVEL_LABELS[level] ?? level) : level, time: new Date().toISOString(), ...rest }
 }
 
 /**
