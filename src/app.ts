@@ -29,6 +29,8 @@ import { adminUserRoutes } from './routes/admin-users.ts'
 import { adminEventRoutes } from './routes/admin-events.ts'
 import { adminSubscriptionRoutes } from './routes/admin-subscriptions.ts'
 import { asyncApiRoutes } from './routes/asyncapi.ts'
+import { tourRoutes } from './routes/tours.ts'
+import { operatorRoutes } from './routes/operators.ts'
 
 export interface AppOptions {
   /**
@@ -100,6 +102,8 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', adminEventRoutes)
     .route('/', adminSubscriptionRoutes)
     .route('/', asyncApiRoutes)
+    .route('/', tourRoutes)
+    .route('/', operatorRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {

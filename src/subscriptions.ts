@@ -5,7 +5,8 @@
  */
 import type { Deps } from './deps.ts'
 import type { CodeSubscription } from './events/subscription.ts'
+import { catalogueCacheSubscription } from './pillars/discovery/cache.ts'
 
-export function codeSubscriptions(_deps: Deps): CodeSubscription[] {
-  return []
+export function codeSubscriptions(deps: Deps): CodeSubscription[] {
+  return [catalogueCacheSubscription(deps)]
 }

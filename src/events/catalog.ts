@@ -35,6 +35,10 @@ export const EVENT_CATALOG = {
   'tour.published': v1(tour, 'A tour became visible to travellers.'),
   'tour.archived': v1(tour, 'A tour was withdrawn from sale.'),
   'departure.scheduled': v1(departure.extend({ capacity: z.number().int().min(1) }), 'A dated departure of a tour was scheduled.'),
+  'departure.updated': v1(
+    departure.extend({ capacity: z.number().int().min(1), seatsLeft: z.number().int().min(0), fields: z.array(z.string()) }),
+    "A departure's capacity or prices changed.",
+  ),
   'departure.cancelled': v1(departure, 'A departure was cancelled (weather, volcanic activity, too few participants).'),
   'booking.held': v1(booking.extend({ expiresAt: z.iso.datetime({ offset: true }) }), 'Seats were held for a traveller pending payment.'),
   'booking.confirmed': v1(booking, 'Payment was secured; the booking is confirmed.'),

@@ -26,6 +26,7 @@ import { lagSeconds } from '../events/deliveries.ts'
 import { codeSubscriptions } from '../subscriptions.ts'
 import { createWebhookSender } from '../events/webhooks.ts'
 import { pruneDeliveries, retentionFromConfig } from '../events/retention.ts'
+import { seedIfEmpty } from '../pillars/discovery/seed.ts'
 
 export interface ServerDeps {
   deps: Deps
@@ -79,6 +80,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
         (result) => logger.info({ ...result }, 'event retention pruned'),
         (error) => logger.warn({ err: error }, 'event retention failed; retrying next hour'),
       )
+    let seeding: Promise<void> | undefined
     return {
       deps,
       start: async () => {
@@ -89,10 +91,13 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
           firstPrune = setTimeout(prune, 60_000)
           firstPrune.unref?.()
         }
+        // First run of the embedded default: the demo catalogue loads in the background; the server answers at once.
+        if (db.kind === 'pglite') seeding = seedIfEmpty(deps)
       },
       close: async () => {
         clearInterval(retentionTimer)
         clearTimeout(firstPrune)
+        await seeding
         await dispatcher?.stop()
         await db.close()
       },

@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node'
 import { mkdir, writeFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { pgliteFromClient } from '../../src/core/db/pglite.ts'
+import { PGLITE_EXTENSIONS, pgliteFromClient } from '../../src/core/db/pglite.ts'
 import { postgresDatabase } from '../../src/core/db/postgres.ts'
 import { migrate } from '../../src/core/db/migrate.ts'
 import { loadMigrations } from '../../src/core/db/migrations.node.ts'
@@ -30,7 +30,7 @@ export default async function setup(project: TestProject) {
 
 async function setupPglite(project: TestProject, runId: string) {
   await mkdir(TMP, { recursive: true })
-  const pg = await PGlite.create()
+  const pg = await PGlite.create({ extensions: PGLITE_EXTENSIONS })
   await migrate(pgliteFromClient(pg), await loadMigrations())
   const tarball = await pg.dumpDataDir('gzip')
   const templateFile = join(TMP, `pglite-template-${runId}.tar.gz`)

@@ -3,7 +3,10 @@
  * One session only — statements queue behind an open transaction — so it is for development and tests, and is
  * refused in production unless ALLOW_DEV_ADAPTERS is set.
  */
-import { PGlite } from '@electric-sql/pglite'
+import { PGlite, type Extensions } from '@electric-sql/pglite'
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
+import { cube } from '@electric-sql/pglite/contrib/cube'
+import { earthdistance } from '@electric-sql/pglite/contrib/earthdistance'
 import { drizzle } from 'drizzle-orm/pglite'
 import type { Database, Orm } from './index.ts'
 import type { QueryObserver } from './instrument.ts'
@@ -14,10 +17,15 @@ export interface PgliteOptions {
   /** A tarball made by `dumpDataDir()`: starts from a copy instead of running initdb (tests share one template). */
   loadDataDir?: Blob | File
   observe?: QueryObserver
+  /** Contrib extensions to load; defaults to what the migrations create (a data dir that has them needs them loaded). */
+  extensions?: Extensions
 }
 
-export async function pgliteDatabase({ dataDir, loadDataDir, observe }: PgliteOptions = {}): Promise<Database> {
-  const pg = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {})
+/** The contrib extensions sql/ migrations create: trigram search and earthdistance geo (PGlite has no PostGIS). */
+export const PGLITE_EXTENSIONS: Extensions = { pg_trgm, cube, earthdistance }
+
+export async function pgliteDatabase({ dataDir, loadDataDir, observe, extensions = PGLITE_EXTENSIONS }: PgliteOptions = {}): Promise<Database> {
+  const pg = await PGlite.create(dataDir, { extensions, ...(loadDataDir ? { loadDataDir } : {}) })
   return pgliteFromClient(pg, observe)
 }
 

@@ -1,0 +1,263 @@
+/**
+ * `npm run bench:search`: catalogue search on real PostgreSQL at marketplace scale, with baselines in the same run.
+ *
+ *   1. a fresh database (BENCH_DATABASE_URL / TEST_DATABASE_URL server, postgres@127.0.0.1:5432 by default),
+ *      migrated, then 100k tours and 1M departures generated in SQL (src/pillars/discovery/generate.ts);
+ *   2. the search "text + geo + date + party size" uncached (the service straight to PostgreSQL), p50/p95/p99 over
+ *      five rotating variants (different places, words in Russian and English, date windows), with the geo engine
+ *      the database has (PostGIS when installed) and, for comparison, the earthdistance engine on the same rows;
+ *   3. the same searches through the cache (the in-memory adapter: what a hit costs);
+ *   4. HTTP: GET /v1/tours/{id} (cached) on the full app (`npm start` stack on this database) against a bare Hono
+ *      hello route, alternating autocannon rounds; GET /v1/tours?<the search> (cached) and /health/live (the same
+ *      middleware stack with no catalogue work) for reference;
+ *   5. EXPLAIN (ANALYZE, BUFFERS) of the search, checked for sequential scans on tours and departures.
+ * The database is dropped at the end. Figures are printed against their targets; timing never fails the command.
+ *
+ * Env: BENCH_QUICK=1 (10k tours, fewer iterations, short rounds), BENCH_TOURS, BENCH_DEPARTURES_PER_TOUR (10),
+ * BENCH_ITERATIONS (500), BENCH_DURATION (s per HTTP round, 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
+ */
+import autocannon from 'autocannon'
+import postgres from 'postgres'
+import { randomBytes } from 'node:crypto'
+import { cpus, loadavg } from 'node:os'
+import { sql } from 'drizzle-orm'
+import { cleanEnv, median, quantile, startChildServer, type ChildServer } from './lib.ts'
+import { parseConfig } from '../src/core/config/schema.ts'
+import { postgresDatabase } from '../src/core/db/postgres.ts'
+import { queryRows, type Database } from '../src/core/db/index.ts'
+import { migrate } from '../src/core/db/migrate.ts'
+import { loadMigrations } from '../src/core/db/migrations.node.ts'
+import { MemoryCache } from '../src/core/cache/memory.ts'
+import { MetricsRegistry } from '../src/core/monitoring/metrics.ts'
+import { detachedEventBus } from '../src/events/bus.ts'
+import { systemClock } from '../src/deps.ts'
+import { generateCatalogue } from '../src/pillars/discovery/generate.ts'
+import { geoEngineOf, type GeoEngine } from '../src/pillars/discovery/geo.ts'
+import { searchToursSql, searchTourRows, withSearchSettings } from '../src/pillars/discovery/search.ts'
+import { searchQuerySchema, toSearchParams, type SearchQuery } from '../src/pillars/discovery/search-query.ts'
+import { searchTours, searchToursUncached, type DiscoveryDeps } from '../src/pillars/discovery/service.ts'
+import { PLACES } from '../src/pillars/discovery/seed-data.ts'
+
+const QUICK = process.env.BENCH_QUICK === '1'
+const TOURS = Number(process.env.BENCH_TOURS ?? (QUICK ? 10_000 : 100_000))
+const PER_TOUR = Number(process.env.BENCH_DEPARTURES_PER_TOUR ?? 10)
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? (QUICK ? 100 : 500))
+const CACHED_ITERATIONS = QUICK ? 2_000 : 20_000
+const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 3 : 10))
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3))
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const ADMIN_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+
+const TARGET_P95_MS = 30
+const TARGET_RATIO = 0.5
+const DAY_MS = 86_400_000
+
+const log = (line: string) => process.stderr.write(line + '\n')
+
+interface Stats {
+  n: number
+  p50: number
+  p95: number
+  p99: number
+}
+
+/** The benchmark query and its variants: a word, a place to search around, a month's window, a party of two or three. */
+function variants(now: Date): SearchQuery[] {
+  const day = (n: number) => new Date(now.getTime() + n * DAY_MS).toISOString().slice(0, 10)
+  const cases: Array<[string, keyof typeof PLACES, number, number]> = [
+    ['avacha', 'avachinsky', 30, 2],
+    ['Мутновский', 'mutnovsky', 60, 2],
+    ['geysers helicopter', 'geysers', 90, 3],
+    ['медведи', 'kurileLake', 120, 2],
+    ['koryaksky volcano', 'koryaksky', 150, 3],
+  ]
+  return cases.map(([q, place, from, party]) =>
+    searchQuerySchema.parse({
+      q,
+      near: `${PLACES[place].lat},${PLACES[place].lng}`,
+      radiusKm: '50',
+      from: day(from),
+      to: day(from + 30),
+      party: String(party),
+      limit: '20',
+    }),
+  )
+}
+
+async function timeMany(iterations: number, run: (i: number) => Promise<unknown>): Promise<Stats> {
+  const samples = new Float64Array(iterations)
+  for (let i = 0; i < iterations; i++) {
+    const startedAt = performance.now()
+    await run(i)
+    samples[i] = performance.now() - startedAt
+  }
+  return { n: iterations, p50: quantile(samples, iterations, 0.5), p95: quantile(samples, iterations, 0.95), p99: quantile(samples, iterations, 0.99) }
+}
+
+async function main() {
+  const name = `kamhub_bench_search_${process.pid}_${randomBytes(3).toString('hex')}`
+  const url = withDatabase(ADMIN_URL, name)
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  let db: Database | undefined
+  const servers: ChildServer[] = []
+  const loadBefore = loadavg()[0]!
+  try {
+    db = postgresDatabase({ url, max: 4 })
+    await migrate(db, await loadMigrations())
+    log(`generating ${TOURS} tours × ${PER_TOUR} departures in ${name}…`)
+    const genStart = performance.now()
+    const generated = await generateCatalogue(db, { tours: TOURS, departuresPerTour: PER_TOUR, label: 'bench' })
+    const generateSeconds = (performance.now() - genStart) / 1000
+    const [server] = await queryRows<{ version: string; postgis: string | null }>(
+      db.orm,
+      sql`select current_setting('server_version') as version, (select extversion from pg_extension where extname = 'postgis') as postgis`,
+    )
+    const engine = await geoEngineOf(db)
+
+    const config = parseConfig({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATABASE_URL: url, LOG_LEVEL: 'silent' })
+    const deps: DiscoveryDeps = { db, config, clock: systemClock, events: detachedEventBus, cache: new MemoryCache({ maxEntries: 10_000, metrics: new MetricsRegistry() }) }
+    const queries = variants(new Date())
+    const params = queries.map((q) => toSearchParams(q, new Date()))
+
+    log('warming up…')
+    for (let i = 0; i < 3 * queries.length; i++) await searchToursUncached(deps, queries[i % queries.length]!, 'ru')
+    const found = await Promise.all(queries.map(async (q) => (await searchToursUncached(deps, q, 'ru')).items.length))
+
+    log(`uncached search × ${ITERATIONS} (${engine})…`)
+    const uncached = await timeMany(ITERATIONS, (i) => searchToursUncached(deps, queries[i % queries.length]!, 'ru'))
+    const other: GeoEngine = engine === 'postgis' ? 'earthdistance' : 'postgis'
+    let otherEngine: Stats | undefined
+    if (engine === 'postgis') {
+      log(`uncached search × ${ITERATIONS} (repository, ${other})…`)
+      otherEngine = await timeMany(ITERATIONS, (i) => searchTourRows(db!.orm, other, params[i % params.length]!))
+    }
+    log(`cached search × ${CACHED_ITERATIONS}…`)
+    for (const q of queries) await searchTours(deps, q, 'ru')
+    const cached = await timeMany(CACHED_ITERATIONS, (i) => searchTours(deps, queries[i % queries.length]!, 'ru'))
+
+    log('EXPLAIN (ANALYZE, BUFFERS)…')
+    const plans: Array<{ engine: GeoEngine; text: string; seqScans: string[] }> = []
+    for (const e of engine === 'postgis' ? (['postgis', 'earthdistance'] as const) : (['earthdistance'] as const)) {
+      // With the planner settings the application runs searches with (see withSearchSettings).
+      const rows = await withSearchSettings(db.orm, (tx) => queryRows<{ 'QUERY PLAN': string }>(tx, sql`explain (analyze, buffers) ${searchToursSql(e, params[0]!)}`))
+      const text = rows.map((r) => r['QUERY PLAN']).join('\n')
+      plans.push({ engine: e, text, seqScans: [...text.matchAll(/Seq Scan on (tours|departures|operators)\b/g)].map((m) => m[1]!) })
+    }
+
+    log('HTTP: full app on this database vs bare Hono…')
+    const [tour] = await queryRows<{ id: string }>(
+      db.orm,
+      sql`select t.id from tours t where t.status = 'published' and exists (select 1 from departures d where d.tour_id = t.id and d.starts_at > now()) limit 1`,
+    )
+    const full = await startChildServer(
+      './full-server.ts',
+      cleanEnv({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATABASE_URL: url, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' }),
+    )
+    servers.push(full)
+    const bare = await startChildServer('./bare-server.ts', cleanEnv({ NODE_ENV: 'production' }))
+    servers.push(bare)
+    const searchPath = `/v1/tours?${new URLSearchParams({ q: 'avacha', near: `${PLACES.avachinsky.lat},${PLACES.avachinsky.lng}`, radiusKm: '50', party: '2' })}`
+    const targets = [
+      { name: `full  GET /v1/tours/{id} (cached)`, port: full.port, path: `/v1/tours/${tour!.id}`, rps: [] as number[], p99: [] as number[] },
+      { name: 'bare  GET /hello', port: bare.port, path: '/hello', rps: [] as number[], p99: [] as number[] },
+      { name: 'full  GET /v1/tours?q=…&near=… (cached)', port: full.port, path: searchPath, rps: [] as number[], p99: [] as number[] },
+      // The same stack's cheapest route: what the middleware alone costs, so the catalogue's own share is visible.
+      { name: 'full  GET /health/live (stack baseline)', port: full.port, path: '/health/live', rps: [] as number[], p99: [] as number[] },
+    ]
+    for (const t of targets) await load(t.port, t.path, Math.min(2, DURATION))
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+        log(`round ${r + 1}/${ROUNDS}, ${DURATION} s: ${t.name}`)
+        const result = await load(t.port, t.path, DURATION)
+        t.rps.push(result.rps)
+        t.p99.push(result.p99)
+      }
+    }
+
+    process.stdout.write(
+      report({
+        server: server!,
+        engine,
+        generated,
+        generateSeconds,
+        queries,
+        found,
+        uncached,
+        otherEngine: otherEngine && { engine: other, stats: otherEngine },
+        cached,
+        http: targets.map((t) => ({ name: t.name, rps: median(t.rps), p99: median(t.p99) })),
+        plans,
+        load: [loadBefore, loadavg()[0]!],
+      }),
+    )
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
+    await db?.close()
+    await admin.unsafe(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  }
+}
+
+async function load(port: number, path: string, seconds: number): Promise<{ rps: number; p99: number }> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: CONNECTIONS, duration: seconds })
+  if (result.non2xx || result.errors) log(`  ${path}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+  return { rps: result.requests.total / seconds, p99: result.latency.p99 }
+}
+
+interface Report {
+  server: { version: string; postgis: string | null }
+  engine: GeoEngine
+  generated: { operators: number; tours: number; departures: number }
+  generateSeconds: number
+  queries: SearchQuery[]
+  found: number[]
+  uncached: Stats
+  otherEngine?: { engine: GeoEngine; stats: Stats }
+  cached: Stats
+  http: Array<{ name: string; rps: number; p99: number }>
+  plans: Array<{ engine: GeoEngine; text: string; seqScans: string[] }>
+  load: number[]
+}
+
+function report(r: Report): string {
+  const ms = (v: number) => (v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`)
+  const pad = (s: string, w: number) => s.padEnd(w)
+  const lpad = (s: string, w: number) => s.padStart(w)
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL')
+  const lines: string[] = ['']
+  lines.push(`KamHub search benchmark — ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, PostgreSQL ${r.server.version}, PostGIS ${r.server.postgis ?? 'not installed'}`)
+  lines.push(`load average ${r.load[0]!.toFixed(2)} at start, ${r.load[1]!.toFixed(2)} at end (anything above ~0 means other work shared the CPUs)`)
+  lines.push(`catalogue: ${r.generated.tours} tours (${r.generated.operators} operators), ${r.generated.departures} departures, generated in ${r.generateSeconds.toFixed(1)} s`)
+  lines.push('query: text + near (50 km) + a 30-day window + party size, sorted by relevance, 20 per page; five variants in rotation:')
+  r.queries.forEach((q, i) => lines.push(`  ${i + 1}. q=${q.q} near=${q.near!.lat},${q.near!.lng} from=${q.from} to=${q.to} party=${q.party}  → ${r.found[i]} results on page 1`))
+  lines.push('')
+  lines.push(pad('measurement', 58) + lpad('n', 7) + lpad('p50', 11) + lpad('p95', 11) + lpad('p99', 11) + '  target')
+  const row = (label: string, s: Stats, target = '') => lines.push(pad(label, 58) + lpad(String(s.n), 7) + lpad(ms(s.p50), 11) + lpad(ms(s.p95), 11) + lpad(ms(s.p99), 11) + '  ' + target)
+  row(`search uncached (service → PostgreSQL, ${r.engine})`, r.uncached, `p95 ≤ ${TARGET_P95_MS} ms  ${verdict(r.uncached.p95 <= TARGET_P95_MS)}`)
+  if (r.otherEngine) row(`search uncached (repository, ${r.otherEngine.engine}, same rows)`, r.otherEngine.stats)
+  row('search cached (service → in-memory cache hit)', r.cached)
+  lines.push('')
+  lines.push(pad('HTTP, autocannon ' + `${CONNECTIONS} connections, median of ${ROUNDS} × ${DURATION} s`, 58) + lpad('req/s', 10) + lpad('p99', 10))
+  for (const h of r.http) lines.push(pad(h.name, 58) + lpad(h.rps.toFixed(0), 10) + lpad(`${h.p99} ms`, 10))
+  const ratio = r.http[0]!.rps / r.http[1]!.rps
+  lines.push(`GET /v1/tours/{id} cached / bare hello: ${ratio.toFixed(2)}   target ≥ ${TARGET_RATIO}  ${verdict(ratio >= TARGET_RATIO)}`)
+  for (const p of r.plans) {
+    lines.push('')
+    lines.push(`EXPLAIN (ANALYZE, BUFFERS) — variant 1, ${p.engine}: sequential scans on tours/departures/operators: ${p.seqScans.length ? p.seqScans.join(', ') + '  FAIL' : 'none  PASS'}`)
+    lines.push(p.text)
+  }
+  lines.push('')
+  return lines.join('\n') + '\n'
+}
+
+function withDatabase(adminUrl: string, database: string): string {
+  const u = new URL(adminUrl)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})

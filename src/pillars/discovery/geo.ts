@@ -1,0 +1,107 @@
+/**
+ * Geo search behind one function, two implementations:
+ *   postgis        geography + GiST (servers where sql/0005 could install PostGIS);
+ *   earthdistance  cube/earthdistance + GiST (PGlite, which has no PostGIS build, and servers without it).
+ * Both measure great-circle distance on the same sphere (PostGIS' WGS 84 mean radius, `use_spheroid => false`),
+ * and both read a bounding box as a plain longitude/latitude rectangle, so the same query returns the same tours
+ * in the same order on either — the tests run one set of geo cases against both.
+ */
+import { sql, type SQL } from 'drizzle-orm'
+import { queryRows, type Database, type Executor } from '../../core/db/index.ts'
+
+export type GeoEngine = 'postgis' | 'earthdistance'
+
+/** PostGIS' sphere for geography with use_spheroid = false: the WGS 84 mean radius (2a + b) / 3. */
+export const SPHERE_RADIUS_M = 6_371_008.771_415_059
+
+export interface Near {
+  lat: number
+  lng: number
+  radiusKm: number
+}
+
+/** A map viewport: longitudes west → east (west > east crosses the antimeridian), latitudes south → north. */
+export interface BoundingBox {
+  west: number
+  south: number
+  east: number
+  north: number
+}
+
+export interface GeoSql {
+  /** Conditions to AND into the tours query (alias `t`). */
+  where: SQL[]
+  /** Metres from the `near` point, when one was given. */
+  distanceM?: SQL
+}
+
+const engines = new WeakMap<Database, Promise<GeoEngine>>()
+
+/** Which implementation this database has: PostGIS when sql/0005 could add tours.meeting_geog. Cached per database. */
+export function geoEngineOf(db: Database): Promise<GeoEngine> {
+  let engine = engines.get(db)
+  if (!engine) {
+    engine = detectGeoEngine(db.orm)
+    engine.catch(() => engines.delete(db))
+    engines.set(db, engine)
+  }
+  return engine
+}
+
+export async function detectGeoEngine(ex: Executor): Promise<GeoEngine> {
+  const [row] = await queryRows<{ postgis: boolean }>(
+    ex,
+    sql`select exists (select 1 from pg_attribute where attrelid = to_regclass('tours') and attname = 'meeting_geog' and not attisdropped) as postgis`,
+  )
+  return row?.postgis ? 'postgis' : 'earthdistance'
+}
+
+/**
+ * The geo part of a tours query (alias `t`), for one engine. `alongsideText` says a text condition is also
+ * present: PostgreSQL has no statistics for cube operators and guesses an earth_box covers a handful of rows, so
+ * with text it would still walk the geo index (10k rows around the city) instead of the text index (2k matches);
+ * there the earthdistance radius becomes a plain latitude/longitude prefilter plus the exact distance, leaving the
+ * choice of index to the text condition. PostGIS has real selectivity estimates and keeps its index condition.
+ */
+export function geoSql(engine: GeoEngine, { near, bbox }: { near?: Near; bbox?: BoundingBox }, { alongsideText = false } = {}): GeoSql {
+  const where: SQL[] = []
+  let distanceM: SQL | undefined
+  if (near) {
+    const radiusM = near.radiusKm * 1000
+    if (engine === 'postgis') {
+      const center = sql`st_setsrid(st_makepoint(${near.lng}::float8, ${near.lat}::float8), 4326)::geography`
+      where.push(sql`st_dwithin(t.meeting_geog, ${center}, ${radiusM}::float8, false)`)
+      distanceM = sql`st_distance(t.meeting_geog, ${center}, false)`
+    } else {
+      const center = sql`ll_to_earth(${near.lat}::float8, ${near.lng}::float8)`
+      // earthdistance's sphere is earth() metres in radius: convert so both engines agree on one sphere.
+      distanceM = sql`(earth_distance(${center}, t.meeting_earth) * ${SPHERE_RADIUS_M}::float8 / earth())`
+      // earth_box is the indexable prefilter (a cube around the sphere's cap); the distance test makes it exact.
+      if (alongsideText) where.push(...latLngBand(near))
+      else where.push(sql`earth_box(${center}, ${radiusM}::float8 * earth() / ${SPHERE_RADIUS_M}::float8) @> t.meeting_earth`)
+      where.push(sql`${distanceM} <= ${radiusM}::float8`)
+    }
+  }
+  if (bbox) {
+    const boxes: Array<[number, number]> = bbox.west <= bbox.east ? [[bbox.west, bbox.east]] : [[bbox.west, 180], [-180, bbox.east]]
+    const parts = boxes.map(([west, east]) =>
+      engine === 'postgis'
+        ? sql`t.meeting_geog::geometry && st_makeenvelope(${west}::float8, ${bbox.south}::float8, ${east}::float8, ${bbox.north}::float8, 4326)`
+        : sql`point(t.meeting_lng, t.meeting_lat) <@ box(point(${west}::float8, ${bbox.south}::float8), point(${east}::float8, ${bbox.north}::float8))`,
+    )
+    where.push(parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`)
+  }
+  return { where, distanceM }
+}
+
+/** A latitude/longitude box around a radius, slightly generous (the exact distance test follows). */
+function latLngBand({ lat, lng, radiusKm }: Near): SQL[] {
+  const kmPerDegree = (2 * Math.PI * SPHERE_RADIUS_M) / 360 / 1000
+  const dLat = (radiusKm / kmPerDegree) * 1.01
+  const band = [sql`t.meeting_lat between ${lat - dLat}::float8 and ${lat + dLat}::float8`]
+  const cosLat = Math.cos(((Math.min(89, Math.abs(lat) + dLat)) * Math.PI) / 180)
+  const dLng = (radiusKm / (kmPerDegree * cosLat)) * 1.01
+  // Near a pole or across the antimeridian a longitude range is not one interval: keep the latitude band only.
+  if (Math.abs(lat) + dLat < 89 && lng - dLng >= -180 && lng + dLng <= 180) band.push(sql`t.meeting_lng between ${lng - dLng}::float8 and ${lng + dLng}::float8`)
+  return band
+}

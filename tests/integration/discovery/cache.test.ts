@@ -1,0 +1,138 @@
+/**
+ * Catalogue reads are cached with ETags (If-None-Match → 304), and events keep the cache honest: a departure or
+ * booking change delivered to the catalogue-cache subscription makes the next read show it — the tour's detail,
+ * its departures, and searches alike — while other tours' entries stay cached.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { sql } from 'drizzle-orm'
+import { startTestApp, type TestApp } from '../../support/app.ts'
+import { bookingHeld, dispatcherFor } from '../../support/events.ts'
+import { publish } from '../../../src/events/publish.ts'
+import { registerSubscriptions } from '../../../src/events/subscription.ts'
+import { codeSubscriptions } from '../../../src/subscriptions.ts'
+import { CATALOGUE_CACHE_SUBSCRIPTION, catalogueCacheSubscription } from '../../../src/pillars/discovery/cache.ts'
+import type { Dispatcher } from '../../../src/events/dispatcher.ts'
+import { json, makeDeparture, makeTour, operatorWithProfile, send, type OperatorActor } from './support.ts'
+
+let t: TestApp
+let operator: OperatorActor
+let dispatcher: Dispatcher
+let tourId: string
+let departureId: string
+let otherTourId: string
+
+beforeAll(async () => {
+  t = await startTestApp({ env: { AUTH_RATE_LIMIT: '10000' } })
+  const subscription = catalogueCacheSubscription(t.deps)
+  await registerSubscriptions(t.db.orm, [subscription])
+  dispatcher = dispatcherFor(t.db, { subscriptions: [subscription] })
+  operator = await operatorWithProfile(t)
+  tourId = (await makeTour(t, operator)).id
+  otherTourId = (await makeTour(t, operator, { title: 'Мутновский вулкан', titleEn: 'Mutnovsky volcano' })).id
+  departureId = (await makeDeparture(t, operator, tourId, { capacity: 10 })).id
+  await makeDeparture(t, operator, otherTourId, { capacity: 10 })
+})
+afterAll(() => t.close())
+// Deliver whatever the fixture's own writes published, so each test starts from quiet delivery.
+beforeEach(() => dispatcher.drain())
+
+const get = (path: string, headers: Record<string, string> = {}) => send(t, 'GET', path, undefined, headers)
+const seatsInDetail = async (id = tourId) =>
+  (await json<{ upcomingDepartures: Array<{ seatsLeft: number }> }>(await get(`/v1/tours/${id}`))).upcomingDepartures[0]!.seatsLeft
+const seatsInList = async () => (await json<{ items: Array<{ seatsLeft: number }> }>(await get(`/v1/tours/${tourId}/departures`))).items[0]!.seatsLeft
+const searchParty = async (party: number) => (await json<{ items: Array<{ id: string }> }>(await get(`/v1/tours?party=${party}`))).items.map((i) => i.id)
+
+/** A booking takes seats with its own statement (the booking pillar does this later): no discovery code runs. */
+const takeSeats = (n: number) => t.db.orm.execute(sql`update departures set seats_left = seats_left - ${n} where id = ${departureId}`)
+
+describe('ETag and conditional requests', () => {
+  it.each([
+    ['the tour', () => `/v1/tours/${tourId}`],
+    ['its departures', () => `/v1/tours/${tourId}/departures`],
+    ['a search', () => '/v1/tours?q=avacha&facets=true'],
+  ])('%s: ETag and Cache-Control on 200; If-None-Match with it → 304 without a body', async (_what, path) => {
+    const first = await get(path())
+    expect(first.status).toBe(200)
+    const etag = first.headers.get('etag')!
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/)
+    expect(first.headers.get('cache-control')).toMatch(/max-age=\d+/)
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const again = await get(path(), { 'If-None-Match': ifNoneMatch })
+      expect(again.status).toBe(304)
+      expect(again.headers.get('etag')).toBe(etag)
+      expect(await again.text()).toBe('')
+    }
+    expect((await get(path(), { 'If-None-Match': '"something-else"' })).status).toBe(200)
+  })
+
+  it('the ETag differs per language and changes when the content does', async () => {
+    const ru = (await get(`/v1/tours/${tourId}`, { 'Accept-Language': 'ru' })).headers.get('etag')
+    const en = (await get(`/v1/tours/${tourId}`, { 'Accept-Language': 'en' })).headers.get('etag')
+    expect(ru).not.toBe(en)
+    await json(await send(t, 'PATCH', `/v1/tours/${tourId}`, { durationMinutes: 660 }, operator.headers))
+    const after = await get(`/v1/tours/${tourId}`, { 'Accept-Language': 'ru', 'If-None-Match': ru! })
+    expect(after.status).toBe(200)
+    expect(after.headers.get('etag')).not.toBe(ru)
+  })
+})
+
+describe('event-driven invalidation', () => {
+  it('the subscription is registered with the app’s code subscriptions for tour.*, departure.* and booking.*', () => {
+    const subscription = codeSubscriptions(t.deps).find((s) => s.name === CATALOGUE_CACHE_SUBSCRIPTION)
+    expect(subscription?.patterns).toEqual(['tour.*', 'departure.*', 'booking.*'])
+  })
+
+  it('a booking event makes the next read show the new seats left: detail, departures and search', async () => {
+    const before = { detail: await seatsInDetail(), list: await seatsInList(), search: await searchParty(9) }
+    await takeSeats(2)
+    // still cached: reads do not see a write that published no event yet
+    expect(await seatsInDetail()).toBe(before.detail)
+    expect(await seatsInList()).toBe(before.list)
+    expect(await searchParty(9)).toEqual(before.search)
+
+    await t.db.orm.transaction((tx) => publish(tx, bookingHeld(`b-${Date.now()}`, departureId)))
+    expect(await dispatcher.drain()).toBe(1)
+    expect(await seatsInDetail()).toBe(before.detail - 2)
+    expect(await seatsInList()).toBe(before.list - 2)
+    // 8 seats left now: a party of 9 no longer finds this tour
+    expect(before.search).toContain(tourId)
+    expect(await searchParty(9)).not.toContain(tourId)
+  })
+
+  it('a departure event (from any writer) invalidates that tour only', async () => {
+    const otherEtag = (await get(`/v1/tours/${otherTourId}`)).headers.get('etag')!
+    const before = await seatsInDetail()
+    // Another process changes capacity and publishes in the same transaction; this process's cache learns only by the event.
+    await t.db.orm.transaction(async (tx) => {
+      await tx.execute(sql`update departures set capacity = capacity + 5, seats_left = seats_left + 5 where id = ${departureId}`)
+      await publish(tx, {
+        type: 'departure.updated',
+        data: { departureId, tourId, startsAt: new Date().toISOString(), capacity: 15, seatsLeft: before + 5, fields: ['capacity'] },
+        aggregate: { type: 'departure', id: departureId },
+      })
+    })
+    expect(await seatsInDetail()).toBe(before)
+    await dispatcher.drain()
+    expect(await seatsInDetail()).toBe(before + 5)
+    // the other tour's cached detail is untouched (same ETag, still a 304)
+    expect((await get(`/v1/tours/${otherTourId}`, { 'If-None-Match': otherEtag })).status).toBe(304)
+  })
+
+  it('a booking event for a departure the catalogue does not know still refreshes searches, and is delivered', async () => {
+    const before = await get('/v1/tours?category=volcano')
+    await t.db.orm.transaction((tx) => publish(tx, bookingHeld(`b-${Date.now()}`, 'not-a-departure')))
+    expect(await dispatcher.drain()).toBe(1)
+    const after = await get('/v1/tours?category=volcano', { 'If-None-Match': before.headers.get('etag')! })
+    // same content, so the (recomputed) ETag still matches
+    expect(after.status).toBe(304)
+  })
+
+  it('changes made through the API are visible to the writer at once (no wait for delivery)', async () => {
+    await json(await send(t, 'PATCH', `/v1/departures/${departureId}`, { capacity: 30 }, operator.headers))
+    const list = await json<{ items: Array<{ id: string; capacity: number }> }>(await get(`/v1/tours/${tourId}/departures`))
+    expect(list.items.find((d) => d.id === departureId)!.capacity).toBe(30)
+    await json(await send(t, 'POST', `/v1/departures/${departureId}/cancel`, undefined, operator.headers))
+    const detail = await json<{ upcomingDepartures: Array<{ id: string }> }>(await get(`/v1/tours/${tourId}`))
+    expect(detail.upcomingDepartures.map((d) => d.id)).not.toContain(departureId)
+  })
+})
