@@ -84,14 +84,24 @@ function variants(now: Date): SearchQuery[] {
   )
 }
 
-async function timeMany(iterations: number, run: (i: number) => Promise<unknown>): Promise<Stats> {
+async function timeMany(iterations: number, run: (i: number) => Promise<unknown>, byVariant?: Stats[]): Promise<Stats> {
   const samples = new Float64Array(iterations)
   for (let i = 0; i < iterations; i++) {
     const startedAt = performance.now()
     await run(i)
     samples[i] = performance.now() - startedAt
   }
-  return { n: iterations, p50: quantile(samples, iterations, 0.5), p95: quantile(samples, iterations, 0.95), p99: quantile(samples, iterations, 0.99) }
+  // Per variant too (iteration i runs variant i mod n): says which query shape the tail belongs to.
+  if (byVariant) {
+    const n = byVariant.length
+    for (let v = 0; v < n; v++) byVariant[v] = stats(samples.filter((_x, i) => i % n === v))
+  }
+  return stats(samples)
+}
+
+function stats(samples: Float64Array): Stats {
+  const n = samples.length
+  return { n, p50: quantile(samples, n, 0.5), p95: quantile(samples, n, 0.95), p99: quantile(samples, n, 0.99) }
 }
 
 async function main() {
@@ -125,7 +135,8 @@ async function main() {
     const found = await Promise.all(queries.map(async (q) => (await searchToursUncached(deps, q, 'ru')).items.length))
 
     log(`uncached search × ${ITERATIONS} (${engine})…`)
-    const uncached = await timeMany(ITERATIONS, (i) => searchToursUncached(deps, queries[i % queries.length]!, 'ru'))
+    const perVariant: Stats[] = new Array(queries.length)
+    const uncached = await timeMany(ITERATIONS, (i) => searchToursUncached(deps, queries[i % queries.length]!, 'ru'), perVariant)
     const other: GeoEngine = engine === 'postgis' ? 'earthdistance' : 'postgis'
     let otherEngine: Stats | undefined
     if (engine === 'postgis') {
@@ -184,6 +195,7 @@ async function main() {
         queries,
         found,
         uncached,
+        perVariant,
         otherEngine: otherEngine && { engine: other, stats: otherEngine },
         cached,
         http: targets.map((t) => ({ name: t.name, rps: median(t.rps), p99: median(t.p99) })),
@@ -213,6 +225,7 @@ interface Report {
   queries: SearchQuery[]
   found: number[]
   uncached: Stats
+  perVariant: Stats[]
   otherEngine?: { engine: GeoEngine; stats: Stats }
   cached: Stats
   http: Array<{ name: string; rps: number; p99: number }>
@@ -235,6 +248,7 @@ function report(r: Report): string {
   lines.push(pad('measurement', 58) + lpad('n', 7) + lpad('p50', 11) + lpad('p95', 11) + lpad('p99', 11) + '  target')
   const row = (label: string, s: Stats, target = '') => lines.push(pad(label, 58) + lpad(String(s.n), 7) + lpad(ms(s.p50), 11) + lpad(ms(s.p95), 11) + lpad(ms(s.p99), 11) + '  ' + target)
   row(`search uncached (service → PostgreSQL, ${r.engine})`, r.uncached, `p95 ≤ ${TARGET_P95_MS} ms  ${verdict(r.uncached.p95 <= TARGET_P95_MS)}`)
+  r.perVariant.forEach((s, i) => row(`  variant ${i + 1}: q=${r.queries[i]!.q}`, s))
   if (r.otherEngine) row(`search uncached (repository, ${r.otherEngine.engine}, same rows)`, r.otherEngine.stats)
   row('search cached (service → in-memory cache hit)', r.cached)
   lines.push('')
