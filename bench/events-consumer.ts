@@ -1,8 +1,8 @@
 /**
  * The consumer side of `npm run bench:events`, one child process per system and scenario so the consumer's event
- * loop never waits behind the producers'. It starts the KamHub dispatcher or a graphile-worker runner on
- * BENCH_DB_URL with BENCH_CONFIG, then records, per event number `n`, when its handler first started and how
- * many times it ran. The parent asks over IPC:
+ * loop never waits behind the producers'. It starts the KamHub dispatcher, a graphile-worker runner or a bare
+ * LISTEN (the floor) on BENCH_DB_URL with BENCH_CONFIG, then records, per event number `n`, when its handler first
+ * started and how many times it ran. The parent asks over IPC:
  *   { type: 'wait', count, timeoutMs } → { type: 'reached', distinct, firstStartMs, doneMs } once `count` distinct
  *     events ran and the store shows nothing left unfinished (outcomes recorded), or at the timeout
  *   { type: 'collect' } → { type: 'records', ns, startsMs, calls } (typed arrays), then it stops and exits
@@ -14,7 +14,7 @@ import { postgresDatabase } from '../src/core/db/postgres.ts'
 import { createLogger } from '../src/core/monitoring/logger.ts'
 import { MetricsRegistry } from '../src/core/monitoring/metrics.ts'
 import { createDispatcher } from '../src/events/dispatcher.ts'
-import { benchSubscription, nowMs, quietGraphileLogger, type GraphileConfig, type KamhubConfig, type System } from './events-systems.ts'
+import { benchSubscription, FLOOR_CHANNEL, nowMs, quietGraphileLogger, type GraphileConfig, type KamhubConfig, type System } from './events-systems.ts'
 
 type Request = { type: 'wait'; count: number; timeoutMs: number } | { type: 'collect' }
 
@@ -83,6 +83,12 @@ async function startGraphile({ concurrency, localQueueSize, completeJobBatchDela
   }
 }
 
+async function startFloor(): Promise<Consumer> {
+  const pg = postgres(url, { max: 1, fetch_types: false, onnotice: () => {} })
+  await pg.listen(FLOOR_CHANNEL, (payload) => record(Number(payload)))
+  return { unfinished: async () => 0, stop: () => pg.end({ timeout: 5 }) }
+}
+
 /** Resolves once `count` distinct events ran and nothing is left unfinished in the store (or at the deadline). */
 async function waitFor(consumer: Consumer, count: number, timeoutMs: number) {
   const deadline = nowMs() + timeoutMs
@@ -104,7 +110,7 @@ async function waitFor(consumer: Consumer, count: number, timeoutMs: number) {
   return { type: 'reached', distinct: calls.size, firstStartMs, doneMs: nowMs() }
 }
 
-const consumer = config.kind === 'kamhub' ? await startKamhub(config) : await startGraphile(config)
+const consumer = config.kind === 'kamhub' ? await startKamhub(config) : config.kind === 'graphile' ? await startGraphile(config) : await startFloor()
 process.on('message', async (request: Request) => {
   if (request.type === 'wait') {
     process.send!(await waitFor(consumer, request.count, request.timeoutMs))

@@ -31,15 +31,23 @@ export interface GraphileConfig {
   completeJobBatchDelay?: number
 }
 
+/** No queue at all: the commit NOTIFYs the event number and the consumer's handler is the notification. */
+export interface FloorConfig {
+  kind: 'floor'
+}
+
+export const FLOOR_CHANNEL = 'bench_floor'
+
 export interface System {
   name: string
-  config: KamhubConfig | GraphileConfig
+  config: KamhubConfig | GraphileConfig | FloorConfig
   /** Another checkout whose bench/events-consumer.ts (and so whose src/events) runs the consumer: before/after. */
   root?: string
 }
 
 export function describeConfig(config: System['config']): string {
   if (config.kind === 'kamhub') return `dispatcher batchSize ${config.batchSize}, loops ${config.loops}, LISTEN on, poll 2 s`
+  if (config.kind === 'floor') return 'LISTEN/NOTIFY only, no queue: the least any LISTEN-woken consumer can take here (no drain)'
   const batching = config.localQueueSize
     ? `, localQueue.size ${config.localQueueSize}, completeJobBatchDelay ${config.completeJobBatchDelay ?? -1}, failJobBatchDelay ${config.completeJobBatchDelay ?? -1}`
     : ''
@@ -75,7 +83,8 @@ function bookingHeld(n: number) {
 
 /** Migrates a fresh database for `config` and returns a producer on it (pool of `connections`). */
 export async function openProducer(url: string, config: System['config'], connections: number): Promise<Producer> {
-  return config.kind === 'kamhub' ? openKamhubProducer(url, connections) : openGraphileProducer(url, connections)
+  if (config.kind === 'kamhub') return openKamhubProducer(url, connections)
+  return openSqlProducer(url, connections, config.kind)
 }
 
 async function openKamhubProducer(url: string, connections: number): Promise<Producer> {
@@ -106,12 +115,14 @@ async function openKamhubProducer(url: string, connections: number): Promise<Pro
   }
 }
 
-async function openGraphileProducer(url: string, connections: number): Promise<Producer> {
-  await runMigrations({ connectionString: url, logger: quietGraphileLogger() })
+/** graphile-worker's add_job, or the floor's bare NOTIFY, from postgres.js. */
+async function openSqlProducer(url: string, connections: number, kind: 'graphile' | 'floor'): Promise<Producer> {
+  if (kind === 'graphile') await runMigrations({ connectionString: url, logger: quietGraphileLogger() })
   const pg = postgres(url, { max: connections, prepare: true, fetch_types: false, onnotice: () => {}, connection: { application_name: 'bench-producer' } })
   await pg.unsafe(ORDERS_TABLE)
   // add_job NOTIFYs `jobs:insert` itself, like publish does. A JSON string here would be encoded twice.
-  const enqueue = (tx: postgres.TransactionSql, n: number) => tx`select graphile_worker.add_job('bench', ${tx.json({ n })}::json)`
+  const enqueue = (tx: postgres.TransactionSql, n: number) =>
+    kind === 'graphile' ? tx`select graphile_worker.add_job('bench', ${tx.json({ n })}::json)` : tx`select pg_notify(${FLOOR_CHANNEL}, ${String(n)})`
   return {
     commit: async (n) => {
       await pg.begin(async (tx) => {
@@ -129,7 +140,7 @@ async function openGraphileProducer(url: string, connections: number): Promise<P
         })
       }
     },
-    unfinished: async () => Number((await pg`select count(*)::int as n from graphile_worker.jobs`)[0]!.n),
+    unfinished: async () => (kind === 'graphile' ? Number((await pg`select count(*)::int as n from graphile_worker.jobs`)[0]!.n) : 0),
     vacuum: async () => void (await pg`vacuum analyze`),
     close: () => pg.end({ timeout: 5 }),
   }
