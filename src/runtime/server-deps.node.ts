@@ -32,6 +32,11 @@ export interface ServerDeps {
   deps: Deps
   /** Starts background work (the event dispatcher) once the server is ready to serve. */
   start(): Promise<void>
+  /**
+   * Resolves when the background work start() began has finished (the first-run demo seed of the embedded default).
+   * The server answers before it; benchmarks wait for it so they measure the steady state, not a loading database.
+   */
+  settled(): Promise<void>
   /** Stops background work, then releases the database. */
   close(): Promise<void>
 }
@@ -93,6 +98,9 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
         }
         // First run of the embedded default: the demo catalogue loads in the background; the server answers at once.
         if (db.kind === 'pglite') seeding = seedIfEmpty(deps)
+      },
+      settled: async () => {
+        await seeding
       },
       close: async () => {
         clearInterval(retentionTimer)
