@@ -19,8 +19,7 @@ import autocannon from 'autocannon'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
-import { cleanEnv, cpuSeconds, forkChild, median, quantile, ROOT, startChildServer, type ChildServer } from './lib.ts'
+import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, quantile, ROOT, startChildServer, type ChildServer } from './lib.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
@@ -74,7 +73,7 @@ async function main() {
     cleanEnv({
       NODE_ENV: 'production',
       ALLOW_DEV_ADAPTERS: 'true',
-      JWT_SECRET: randomBytes(32).toString('hex'),
+      ...productionSecrets(),
       DATA_DIR: join(await tempDir(), 'data'),
       LOG_LEVEL: level,
     })

@@ -15,6 +15,8 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { buildServerDeps } from '../src/runtime/server-deps.node.ts'
 import { createApp } from '../src/app.ts'
+import { nodeResponseHeaders } from '../src/runtime/node-response-headers.ts'
+import { productionSecrets } from './lib.ts'
 
 class DiscardingSocket extends Duplex {
   override _read() {}
@@ -62,13 +64,13 @@ async function fullApp(level: string): Promise<number> {
   const { deps, close } = await buildServerDeps({
     NODE_ENV: 'production',
     ALLOW_DEV_ADAPTERS: 'true',
-    JWT_SECRET: 'bench-'.padEnd(48, 'x'),
+    ...productionSecrets(),
     DATA_DIR: join(dir, 'data'),
     LOG_LEVEL: level,
     EVENTS_DISPATCHER: 'false', // background polling would be billed to the requests
   })
   try {
-    return await cpuPerRequest(createApp(deps).fetch, '/health/live')
+    return await cpuPerRequest(createApp(deps, { headerSink: nodeResponseHeaders }).fetch, '/health/live')
   } finally {
     await close()
     await rm(dir, { recursive: true, force: true })

@@ -1,5 +1,6 @@
 /** Small helpers for the benchmark: child servers, /proc readings, statistics. Linux only (reads /proc). */
 import { fork, type ChildProcess } from 'node:child_process'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -10,6 +11,18 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG']
   return { ...Object.fromEntries(keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])), ...extra }
+}
+
+/**
+ * The secrets production start-up insists on, fresh for each run: a JWT secret and an Ed25519 ticket signing key
+ * (PKCS8 DER, base64url — the form TICKET_SIGNING_KEY takes).
+ */
+export function productionSecrets(): { JWT_SECRET: string; TICKET_SIGNING_KEY: string } {
+  const { privateKey } = generateKeyPairSync('ed25519')
+  return {
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    TICKET_SIGNING_KEY: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url'),
+  }
 }
 
 export interface ChildServer {

@@ -21,7 +21,7 @@ import postgres from 'postgres'
 import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { sql } from 'drizzle-orm'
-import { cleanEnv, median, quantile, startChildServer, type ChildServer } from './lib.ts'
+import { cleanEnv, median, productionSecrets, quantile, startChildServer, type ChildServer } from './lib.ts'
 import { parseConfig } from '../src/core/config/schema.ts'
 import { postgresDatabase } from '../src/core/db/postgres.ts'
 import { queryRows, type Database } from '../src/core/db/index.ts'
@@ -125,7 +125,7 @@ async function main() {
     )
     const engine = await geoEngineOf(db)
 
-    const config = parseConfig({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATABASE_URL: url, LOG_LEVEL: 'silent' })
+    const config = parseConfig({ NODE_ENV: 'production', ...productionSecrets(), DATABASE_URL: url, LOG_LEVEL: 'silent' })
     const deps: DiscoveryDeps = { db, config, clock: systemClock, events: detachedEventBus, cache: new MemoryCache({ maxEntries: 10_000, metrics: new MetricsRegistry() }) }
     const queries = variants(new Date())
     const params = queries.map((q) => toSearchParams(q, new Date()))
@@ -163,7 +163,7 @@ async function main() {
     )
     const full = await startChildServer(
       './full-server.ts',
-      cleanEnv({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATABASE_URL: url, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' }),
+      cleanEnv({ NODE_ENV: 'production', ...productionSecrets(), DATABASE_URL: url, LOG_LEVEL: 'info', MIGRATE_ON_START: 'false' }),
     )
     servers.push(full)
     const bare = await startChildServer('./bare-server.ts', cleanEnv({ NODE_ENV: 'production' }))

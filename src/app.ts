@@ -1,24 +1,20 @@
 /**
- * createApp(deps): the whole HTTP API, the same on Node, Deno and Workers. Middleware order matters:
- * request id first (every answer carries it), then services on the context, observation (logs + metrics),
- * 405 detection, security headers, CORS, the timeout, and for the JSON API the body limit and content type.
+ * createApp(deps): the whole HTTP API, the same on Node, Deno and Workers. Middleware order matters: the envelope
+ * first (request id, services, logger, security headers, deadline, logs and metrics — every answer gets them),
+ * then CORS, and for the JSON API the body limit and content type. 405 is decided in the not-found handler.
  */
 import type { Context } from 'hono'
 import { cors } from 'hono/cors'
-import { secureHeaders } from 'hono/secure-headers'
-import { timeout } from 'hono/timeout'
 import { bodyLimit } from 'hono/body-limit'
-import { methodNotAllowed } from 'hono/method-not-allowed'
-import { HTTPException } from 'hono/http-exception'
 import type { Deps } from './deps.ts'
 import { codeSubscriptions } from './subscriptions.ts'
 import type { CodeSubscription } from './events/subscription.ts'
 import { internalEventRoutes } from './routes/internal-events.ts'
 import { newRouter } from './routes/env.ts'
-import { requestId } from './core/http/request-id.ts'
-import { observeRequests } from './core/http/observe.ts'
 import { registerProcessMetrics } from './core/monitoring/process.ts'
 import { requireJsonBody } from './core/http/content-type.ts'
+import { envelope, type HeaderSink } from './core/http/envelope.ts'
+import { allowedMethodsFor } from './core/http/method-not-allowed.ts'
 import { onError, renderProblem } from './core/http/on-error.ts'
 import { DomainError } from './core/errors.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -40,41 +36,34 @@ export interface AppOptions {
   scope?: (c: Context) => Partial<Deps>
   /** The code subscriptions the QStash deliver endpoint runs; default: the app's own (src/subscriptions.ts). */
   subscriptions?: (deps: Deps) => CodeSubscription[]
+  /** The runtime's fast way to set the headers every answer carries (Node: on its ServerResponse). */
+  headerSink?: HeaderSink
 }
 
-export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions }: AppOptions = {}) {
+export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions, headerSink }: AppOptions = {}) {
   const { config } = deps
   const app = newRouter()
 
-  app.use('*', requestId())
-  app.use('*', async function provideDeps(c, next) {
-    c.set('deps', scope ? { ...deps, ...scope(c) } : deps)
-    await next()
-  })
-  app.use('*', observeRequests(deps.metrics, deps.logger))
   registerProcessMetrics(deps.metrics)
   app.use(
     '*',
-    methodNotAllowed({
-      app,
-      onMethodNotAllowed: (c, methods) =>
-        renderProblem(c, new DomainError('method_not_allowed', `${c.req.method} is not allowed here; use ${methods.join(', ')}`, { headers: { Allow: methods.join(', ') } })),
-    }),
-  )
-  // The headers that protect a JSON API and its /docs page. Left out: X-XSS-Protection (the filter it controlled is
-  // gone from browsers), X-Download-Options (old Internet Explorer), X-DNS-Prefetch-Control and
-  // X-Permitted-Cross-Domain-Policies (Flash/PDF plug-ins) and Origin-Agent-Cluster — each header costs ~1 µs per
-  // response on Node 20 (npm run bench) and these protect nothing here.
-  app.use(
-    '*',
-    secureHeaders({
-      crossOriginResourcePolicy: 'cross-origin',
-      crossOriginOpenerPolicy: 'same-origin',
-      xXssProtection: false,
-      xDownloadOptions: false,
-      xDnsPrefetchControl: false,
-      xPermittedCrossDomainPolicies: false,
-      originAgentCluster: false,
+    envelope({
+      deps,
+      scope,
+      headerSink,
+      timeoutMs: config.REQUEST_TIMEOUT_MS,
+      // The headers that protect a JSON API and its /docs page. Left out: X-XSS-Protection (the filter it controlled
+      // is gone from browsers), X-Download-Options (old Internet Explorer), X-DNS-Prefetch-Control and
+      // X-Permitted-Cross-Domain-Policies (Flash/PDF plug-ins) and Origin-Agent-Cluster — each header costs time on
+      // every response (npm run bench) and these protect nothing here.
+      headers: {
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+        'Referrer-Policy': 'no-referrer',
+        'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
+        'X-Content-Type-Options': 'nosniff',
+        'X-Frame-Options': 'SAMEORIGIN',
+      },
     }),
   )
   if (config.CORS_ORIGINS.length) {
@@ -88,7 +77,6 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
       }),
     )
   }
-  app.use('*', timeout(config.REQUEST_TIMEOUT_MS, () => new HTTPException(504, { message: `The request took longer than ${config.REQUEST_TIMEOUT_MS} ms` })))
   app.use(
     '/v1/*',
     bodyLimit({
@@ -116,7 +104,16 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
   })
   // QStash's way back in (Workers event delivery): internal, so in neither the typed client nor /openapi.json.
   app.route('/', internalEventRoutes({ subscriptions }))
-  app.notFound((c) => renderProblem(c, new DomainError('not_found', `No route for ${c.req.method} ${c.req.path}`)))
+  const allowedMethods = allowedMethodsFor(app)
+  app.notFound((c) => {
+    // A route that answers 404 itself (an unknown id) also ends here: only a path served under other methods is a 405.
+    const methods = allowedMethods(c.req.path)
+    if (methods.length && !methods.includes(c.req.method)) {
+      const allow = methods.join(', ')
+      return renderProblem(c, new DomainError('method_not_allowed', `${c.req.method} is not allowed here; use ${allow}`, { headers: { Allow: allow } }))
+    }
+    return renderProblem(c, new DomainError('not_found', `No route for ${c.req.method} ${c.req.path}`))
+  })
   app.onError(onError((c) => c.get('logger') ?? deps.logger))
   return routes
 }
