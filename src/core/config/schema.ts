@@ -79,6 +79,8 @@ export const configSchema = z.object({
   CACHE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Lifetime of the in-process copy of an Upstash entry: bounds staleness after another instance's invalidation. */
   CACHE_L1_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /** Hours an Idempotency-Key (and the answer stored with it) is kept after first use; expired keys are pruned. */
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }
