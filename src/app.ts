@@ -27,6 +27,7 @@ import { adminSubscriptionRoutes } from './routes/admin-subscriptions.ts'
 import { asyncApiRoutes } from './routes/asyncapi.ts'
 import { tourRoutes } from './routes/tours.ts'
 import { operatorRoutes } from './routes/operators.ts'
+import { ticketRoutes } from './routes/tickets.ts'
 
 export interface AppOptions {
   /**
@@ -92,6 +93,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', asyncApiRoutes)
     .route('/', tourRoutes)
     .route('/', operatorRoutes)
+    .route('/', ticketRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { parseConfig, assertDevAdapterAllowed, ConfigError } from './schema.ts'
 
+// An Ed25519 private key (PKCS8 DER, base64url) used only by these tests.
+const TICKET_SIGNING_KEY = 'MC4CAQAwBQYDK2VwBCIEICbjAy7-Pl328Hg8x8JLn1gVjOQu9ONAbuWscHLqJxJ8'
+
 describe('config', () => {
   it('has working defaults for the embedded dev setup', () => {
     const c = parseConfig({})
@@ -18,17 +21,18 @@ describe('config', () => {
     expect(parseConfig({ PORT: '', DATABASE_URL: '' }).PORT).toBe(8787)
   })
 
-  it('production refuses to start without a JWT secret or with the embedded database', () => {
+  it('production refuses to start without a JWT secret, a ticket signing key or with the embedded database', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/)
-    expect(() => parseConfig({ APP_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toThrow(/DATABASE_URL/)
-    const ok = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db/kamhub' })
+    expect(() => parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db/kamhub' })).toThrow(/TICKET_SIGNING_KEY/)
+    expect(() => parseConfig({ APP_ENV: 'production', JWT_SECRET: 'x'.repeat(32), TICKET_SIGNING_KEY })).toThrow(/DATABASE_URL/)
+    const ok = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), TICKET_SIGNING_KEY, DATABASE_URL: 'postgres://db/kamhub' })
     expect(ok.production).toBe(true)
   })
 
   it('production refuses dev-only adapters unless explicitly allowed', () => {
-    const prod = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db/kamhub' })
+    const prod = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), TICKET_SIGNING_KEY, DATABASE_URL: 'postgres://db/kamhub' })
     expect(() => assertDevAdapterAllowed(prod, 'The sandbox payment provider')).toThrow(ConfigError)
-    const allowed = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ALLOW_DEV_ADAPTERS: 'true' })
+    const allowed = parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), TICKET_SIGNING_KEY, ALLOW_DEV_ADAPTERS: 'true' })
     expect(() => assertDevAdapterAllowed(allowed, 'The embedded PGlite database')).not.toThrow()
   })
 

@@ -79,6 +79,13 @@ export const configSchema = z.object({
   CACHE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Lifetime of the in-process copy of an Upstash entry: bounds staleness after another instance's invalidation. */
   CACHE_L1_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /** Hours an Idempotency-Key (and the answer stored with it) is kept after first use; expired keys are pruned. */
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+  /** Ed25519 private key signing tickets: PKCS8 DER, base64url. Required in production; dev derives one from JWT_SECRET. */
+  TICKET_SIGNING_KEY: z
+    .string()
+    .regex(/^MC4CAQAwBQYDK2VwBCIEI[A-Za-z0-9_-]{43}$/, 'must be an Ed25519 private key in PKCS8 DER, base64url (64 characters starting MC4CAQAwBQYDK2VwBCIEI)')
+    .optional(),
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }
@@ -119,6 +126,7 @@ function assertProductionSafe(config: Config) {
   if (!config.production) return
   const problems: string[] = []
   if (!config.JWT_SECRET) problems.push('  JWT_SECRET: required in production (at least 32 characters)')
+  if (!config.TICKET_SIGNING_KEY) problems.push('  TICKET_SIGNING_KEY: required in production (an Ed25519 private key, PKCS8 DER in base64url)')
   if (!config.DATABASE_URL && !config.ALLOW_DEV_ADAPTERS) {
     problems.push('  DATABASE_URL: required in production (the embedded database is dev-only; set ALLOW_DEV_ADAPTERS=true to override)')
   }
