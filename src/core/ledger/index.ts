@@ -84,10 +84,10 @@ export async function postTransaction(tx: Executor, input: PostingInput): Promis
     return { transactionId: existing.id, created: false }
   }
   for (const entry of input.entries) {
-    const accountId = await accountId(tx, entry.account)
+    const account = await accountId(tx, entry.account)
     await tx.execute(
       sql`insert into ledger_entries (transaction_id, account_id, currency, amount)
-          values (${id}, ${accountId}, ${entry.account.currency}, ${entry.amount})`,
+          values (${id}, ${account}, ${entry.account.currency}, ${entry.amount})`,
     )
   }
   return { transactionId: id, created: true }
