@@ -79,6 +79,12 @@ export const configSchema = z.object({
   CACHE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Lifetime of the in-process copy of an Upstash entry: bounds staleness after another instance's invalidation. */
   CACHE_L1_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /** Days after a departure completed before the operator's share becomes available for payout. */
+  PAYOUT_HOLD_DAYS: z.coerce.number().int().min(0).max(365).default(3),
+  /** Smallest payout, in minor units of the payout currency (100 = 1 RUB / 1 USD). */
+  PAYOUT_MIN_AMOUNT: z.coerce.number().int().min(1).default(100),
+  /** A payout whose provider call ended without an answer is retried (same idempotency key) after this long. */
+  PAYOUT_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }
