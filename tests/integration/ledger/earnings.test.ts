@@ -134,3 +134,22 @@ describe('release', () => {
     expect((await trialBalance(db.orm)).balanced).toBe(true)
   })
 })
+
+describe('booking.completed subscription', () => {
+  it('schedules the release PAYOUT_HOLD_DAYS after the event time, and a redelivery changes nothing', async () => {
+    const { payoutScheduleSubscription } = await import('../../../src/pillars/partner/ledger/subscriptions.ts')
+    const { parseConfig } = await import('../../../src/core/config/schema.ts')
+    const operatorId = uid()
+    const bookingId = uid()
+    await capture(db, { operatorId, bookingId })
+    const sub = payoutScheduleSubscription({ db, config: parseConfig({ NODE_ENV: 'test', PAYOUT_HOLD_DAYS: '2' }) })
+    const event = { time: '2026-08-01T10:00:00Z', data: { bookingId } } as never
+    const ctx = { eventId: 'e', deliveryId: 'd', attempt: 1, subscription: sub.name }
+    await sub.handler(event, ctx)
+    await sub.handler(event, ctx)
+    await db.orm.transaction((tx) => releaseOperatorFunds(tx, new Date(Date.parse('2026-08-03T10:00:00Z') - 1)))
+    expect((await balances(db.orm, operatorId))[0]).toMatchObject({ pending: 8_500, available: 0 })
+    await db.orm.transaction((tx) => releaseOperatorFunds(tx, new Date('2026-08-03T10:00:00Z')))
+    expect((await balances(db.orm, operatorId))[0]).toMatchObject({ pending: 0, available: 8_500 })
+  })
+})
