@@ -28,6 +28,7 @@ import { asyncApiRoutes } from './routes/asyncapi.ts'
 import { tourRoutes } from './routes/tours.ts'
 import { operatorRoutes } from './routes/operators.ts'
 import { ticketRoutes } from './routes/tickets.ts'
+import { adminPayoutRoutes } from './routes/admin-payouts.ts'
 
 export interface AppOptions {
   /**
@@ -94,6 +95,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', tourRoutes)
     .route('/', operatorRoutes)
     .route('/', ticketRoutes)
+    .route('/', adminPayoutRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {

@@ -10,6 +10,7 @@ import type { MetricsRegistry } from './core/monitoring/metrics.ts'
 import type { RateLimiter } from './core/auth/rate-limit.ts'
 import type { DocsAssets } from './core/http/docs-assets.ts'
 import type { EventBus } from './events/bus.ts'
+import type { PaymentProvider } from './core/payments/provider.ts'
 
 export interface Clock {
   now(): Date
@@ -27,4 +28,9 @@ export interface Deps {
   rateLimiter: RateLimiter
   docsAssets: DocsAssets
   events: EventBus
+  /**
+   * The provider that pays an operator out in a currency (the payments registry wires it); without it a payout run
+   * pays no one and reports every candidate as skipped.
+   */
+  payoutProviderFor?: (operatorId: string, currency: string) => PaymentProvider | undefined
 }

@@ -6,7 +6,8 @@
 import type { Deps } from './deps.ts'
 import type { CodeSubscription } from './events/subscription.ts'
 import { catalogueCacheSubscription } from './pillars/discovery/cache.ts'
+import { payoutScheduleSubscription } from './pillars/partner/ledger/subscriptions.ts'
 
 export function codeSubscriptions(deps: Deps): CodeSubscription[] {
-  return [catalogueCacheSubscription(deps)]
+  return [catalogueCacheSubscription(deps), payoutScheduleSubscription(deps)]
 }

@@ -86,6 +86,12 @@ export const configSchema = z.object({
     .string()
     .regex(/^MC4CAQAwBQYDK2VwBCIEI[A-Za-z0-9_-]{43}$/, 'must be an Ed25519 private key in PKCS8 DER, base64url (64 characters starting MC4CAQAwBQYDK2VwBCIEI)')
     .optional(),
+  /** Days after a departure completed before the operator's share becomes available for payout. */
+  PAYOUT_HOLD_DAYS: z.coerce.number().int().min(0).max(365).default(3),
+  /** Smallest payout, in minor units of the payout currency (100 = 1 RUB / 1 USD). */
+  PAYOUT_MIN_AMOUNT: z.coerce.number().int().min(1).default(100),
+  /** A payout whose provider call ended without an answer is retried (same idempotency key) after this long. */
+  PAYOUT_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }
