@@ -31,6 +31,7 @@ import { adminSubscriptionRoutes } from './routes/admin-subscriptions.ts'
 import { asyncApiRoutes } from './routes/asyncapi.ts'
 import { tourRoutes } from './routes/tours.ts'
 import { operatorRoutes } from './routes/operators.ts'
+import { bookingRoutes } from './routes/bookings.ts'
 
 export interface AppOptions {
   /**
@@ -104,6 +105,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', asyncApiRoutes)
     .route('/', tourRoutes)
     .route('/', operatorRoutes)
+    .route('/', bookingRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {
