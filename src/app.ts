@@ -29,6 +29,7 @@ import { tourRoutes } from './routes/tours.ts'
 import { operatorRoutes } from './routes/operators.ts'
 import { ticketRoutes } from './routes/tickets.ts'
 import { adminPayoutRoutes } from './routes/admin-payouts.ts'
+import { bookingRoutes } from './routes/bookings.ts'
 
 export interface AppOptions {
   /**
@@ -96,6 +97,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', operatorRoutes)
     .route('/', ticketRoutes)
     .route('/', adminPayoutRoutes)
+    .route('/', bookingRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {

@@ -20,6 +20,16 @@ const booking = z.object({
   seats: z.number().int().min(1),
   total: money.optional(),
   reason: z.string().optional(),
+  // optional since the booking pillar: what payments and notifications need without reading the booking
+  tourId: id.optional(),
+  operatorId: id.optional(),
+  /** The status the booking left (booking.cancelled: held → void the payment hold; confirmed → refund). */
+  previousStatus: z.enum(['held', 'confirmed']).optional(),
+  /** booking.cancelled: the money to return (0 for a booking never paid). */
+  refund: money.optional(),
+  cancelledBy: z.enum(['traveller', 'operator', 'admin', 'system']).optional(),
+  paymentId: z.string().optional(),
+  confirmationCode: z.string().optional(),
 })
 const payment = z.object({ paymentId: id, bookingId: id, provider: z.string(), amount: money, reason: z.string().optional() })
 const payout = z.object({ payoutId: id, operatorId: id, amount: money, reason: z.string().optional() })
@@ -42,7 +52,7 @@ export const EVENT_CATALOG = {
   'departure.cancelled': v1(departure, 'A departure was cancelled (weather, volcanic activity, too few participants).'),
   'booking.held': v1(booking.extend({ expiresAt: z.iso.datetime({ offset: true }) }), 'Seats were held for a traveller pending payment.'),
   'booking.confirmed': v1(booking, 'Payment was secured; the booking is confirmed.'),
-  'booking.cancelled': v1(booking, 'A confirmed booking was cancelled.'),
+  'booking.cancelled': v1(booking, 'A held or confirmed booking was cancelled; `refund` is the money to return.'),
   'booking.expired': v1(booking, 'A hold expired unpaid; its seats returned.'),
   'booking.completed': v1(booking, 'The departure took place.'),
   'payment.authorized': v1(payment, 'Funds were authorized (held) on the payment method.'),

@@ -92,6 +92,12 @@ export const configSchema = z.object({
   PAYOUT_MIN_AMOUNT: z.coerce.number().int().min(1).default(100),
   /** A payout whose provider call ended without an answer is retried (same idempotency key) after this long. */
   PAYOUT_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** How long a booking holds its seats while the traveller pays; then the maintenance sweep returns them. */
+  BOOKING_HOLD_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  /** Hours before a departure starts when it is cancelled (full refunds) if it has fewer seats taken than the tour's minimum. */
+  BOOKING_MIN_PARTICIPANTS_DEADLINE_HOURS: z.coerce.number().int().min(0).max(30 * 24).default(48),
+  /** Rows one maintenance step handles per run (holds expired, bookings completed, departures auto-cancelled). */
+  BOOKING_MAINTENANCE_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }
