@@ -4,6 +4,7 @@
  * departure the caller may not see is a 404, never a 403 that would confirm it exists.
  */
 import { createRoute, z } from '@hono/zod-openapi'
+import { idempotent } from '../core/http/idempotency.ts'
 import { newRouter } from './env.ts'
 import { errorResponses } from '../core/http/problem.ts'
 import { requireAuth, requireRole } from '../core/auth/guard.ts'
@@ -108,10 +109,10 @@ const departureCancellationSchema = z
   })
   .openapi('DepartureCancellation')
 
-// TODO(integrator): mount the idempotency middleware (src/core/http/idempotency.ts, another worktree) on
-// POST /v1/bookings; until then the header is required by the contract but a replay makes a second hold.
+// The key's rules (1–255 printable characters, one per operation) are the idempotency middleware's; the contract
+// documents the header.
 const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().min(8).max(255).openapi({ description: 'A unique key per booking attempt; a retry with the same key returns the first answer', example: '6f1c1c52-3f3e-4a4e-9d8b-2a0b5b7a9c10' }),
+  'idempotency-key': z.string().min(1).max(255).openapi({ description: 'A unique key per booking attempt; a retry with the same key returns the first answer', example: '6f1c1c52-3f3e-4a4e-9d8b-2a0b5b7a9c10' }),
 })
 
 const holdRoute = createRoute({
@@ -125,7 +126,8 @@ const holdRoute = createRoute({
     '409 `sold_out` when the seats are not there; 422 when the party breaks the tour’s limits (minimum age, one ' +
     'adult at least, body weight — declare `weightsKg` for such tours), a category is not sold or the promo ' +
     'code is unusable; 409 `conflict` for a cancelled departure. Publishes `booking.held`.',
-  ...travellers,
+  security: travellers.security,
+  middleware: [...travellers.middleware, idempotent()] as const,
   request: { headers: idempotencyHeaders, body: json(holdInputSchema.meta({ id: 'HoldInput' })) },
   responses: { 201: jsonResponse('The held booking', bookingSchema), ...errorResponses(400, 401, 403, 404, 409, 415, 422) },
 })

@@ -69,7 +69,7 @@ export function idempotent({
     const key = parseKey(c.req.header(IDEMPOTENCY_HEADER))
     if (key === undefined) {
       if (!required) return next()
-      throw new DomainError('invalid', `The ${IDEMPOTENCY_HEADER} header is required on this request (a unique value, e.g. a UUID, per operation)`)
+      throw invalidKey(`The ${IDEMPOTENCY_HEADER} header is required on this request (a unique value, e.g. a UUID, per operation)`)
     }
     const { db, clock, config } = c.var.deps
     const user = c.get('user') as AuthUser | undefined
@@ -105,9 +105,9 @@ export function idempotent({
 function parseKey(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined
   const value = /^"(.*)"$/.test(raw) ? raw.slice(1, -1) : raw
-  if (!value.trim()) throw new DomainError('invalid', `The ${IDEMPOTENCY_HEADER} header must not be empty`)
-  if (value.length > MAX_KEY_LENGTH) throw new DomainError('invalid', `The ${IDEMPOTENCY_HEADER} header must be at most ${MAX_KEY_LENGTH} characters`)
-  if (!KEY_CHARS.test(value)) throw new DomainError('invalid', `The ${IDEMPOTENCY_HEADER} header must be printable ASCII`)
+  if (!value.trim()) throw invalidKey(`The ${IDEMPOTENCY_HEADER} header must not be empty`)
+  if (value.length > MAX_KEY_LENGTH) throw invalidKey(`The ${IDEMPOTENCY_HEADER} header must be at most ${MAX_KEY_LENGTH} characters`)
+  if (!KEY_CHARS.test(value)) throw invalidKey(`The ${IDEMPOTENCY_HEADER} header must be printable ASCII`)
   return value
 }
 
@@ -140,4 +140,9 @@ function replay(c: Context, { status, headers, body }: StoredAnswer): Response {
   const replayHeaders = { ...headers, [REPLAYED_HEADER]: 'true' }
   if (NULL_BODY_STATUSES.has(status)) return c.body(null, status as 204, replayHeaders)
   return c.body(body, status as 200, replayHeaders)
+}
+
+/** A 400 whose field path names the header, like the validator's answers for other request parts. */
+function invalidKey(message: string): DomainError {
+  return new DomainError('invalid', message, { errors: [{ path: `header.${IDEMPOTENCY_HEADER.toLowerCase()}`, message }] })
 }

@@ -92,6 +92,21 @@ describe('the HTTP contract', () => {
     await json(await send(t, 'POST', '/v1/bookings', body, { ...w.operator.headers, ...idempotencyKey() }), 403)
     expect(await seatsLeft(t, departure.id)).toBe(10)
   })
+
+  it('a replay with the same Idempotency-Key returns the same booking and holds nothing more; another body with it is 422', async () => {
+    const tour = await makeTour(t, w.operator)
+    const departure = await addDeparture(t, w.operator, tour.id)
+    const body = { departureId: departure.id, party: { adult: 2 }, contact }
+    const key = idempotencyKey()
+    const first = await send(t, 'POST', '/v1/bookings', body, { ...w.traveller.headers, ...key })
+    const held = await json<{ id: string }>(first, 201)
+    const replay = await send(t, 'POST', '/v1/bookings', body, { ...w.traveller.headers, ...key })
+    expect(replay.headers.get('Idempotent-Replayed')).toBe('true')
+    expect((await json<{ id: string }>(replay, 201)).id).toBe(held.id)
+    expect(await seatsLeft(t, departure.id)).toBe(8)
+    await json(await send(t, 'POST', '/v1/bookings', { ...body, party: { adult: 3 } }, { ...w.traveller.headers, ...key }), 422)
+    expect(await seatsLeft(t, departure.id)).toBe(8)
+  })
 })
 
 describe('party rules (422 unprocessable, naming the field)', () => {
