@@ -5,6 +5,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { newRouter } from './env.ts'
+import * as booking from '../pillars/booking/service.ts'
 import { errorResponses } from '../core/http/problem.ts'
 import { requireAuth, requireRole } from '../core/auth/guard.ts'
 import * as discovery from '../pillars/discovery/service.ts'
@@ -133,7 +134,9 @@ const cancelDepartureRoute = createRoute({
   path: '/v1/departures/{id}/cancel',
   tags: ['catalogue management'],
   summary: 'Cancel a departure',
-  description: 'Publishes `departure.cancelled` (once: cancelling again changes nothing).',
+  description:
+    'Cancels every held and confirmed booking with a full refund and publishes `departure.cancelled` (once: cancelling again changes nothing). ' +
+    'To give the reason travellers are told (weather, volcanic activity), use POST /v1/operator/departures/{id}/cancel.',
   ...managers,
   request: { params: idParam, body: { content: { 'application/json': { schema: cancelBody } }, required: false } },
   responses: { 200: jsonResponse('The departure', managedDepartureSchema), ...errorResponses(400, 401, 403, 404, 415) },
@@ -156,5 +159,9 @@ export const operatorRoutes = newRouter()
   .openapi(cancelDepartureRoute, async (c) => {
     // The body is optional (required: false): without one, validation is skipped and there is no reason.
     const body = (c.req.valid('json') ?? {}) as { reason?: string }
-    return c.json(await discovery.cancelDeparture(c.var.deps, c.var.user, c.req.valid('param').id, body.reason), 200)
+    const id = c.req.valid('param').id
+    // Travellers' bookings go with the departure (full refunds); the booking pillar owns that. The catalogue view
+    // after it is the same call as before, now a no-op on an already cancelled departure.
+    await booking.cancelDeparture(c.var.deps, c.var.user, id, { reason: 'other', ...(body.reason ? { note: body.reason } : {}) })
+    return c.json(await discovery.cancelDeparture(c.var.deps, c.var.user, id, body.reason), 200)
   })
