@@ -26,6 +26,7 @@ import { lagSeconds } from '../events/deliveries.ts'
 import { codeSubscriptions } from '../subscriptions.ts'
 import { createWebhookSender } from '../events/webhooks.ts'
 import { pruneDeliveries, retentionFromConfig } from '../events/retention.ts'
+import { runHourlyMaintenance, runMinuteMaintenance } from '../maintenance.ts'
 import { seedIfEmpty } from '../pillars/discovery/seed.ts'
 
 export interface ServerDeps {
@@ -80,11 +81,31 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
     // Retention runs where deliveries run: hourly, and once shortly after start-up.
     let retentionTimer: ReturnType<typeof setInterval> | undefined
     let firstPrune: ReturnType<typeof setTimeout> | undefined
-    const prune = () =>
-      pruneDeliveries(db.orm, retentionFromConfig(config)).then(
+    const prune = () => {
+      void pruneDeliveries(db.orm, retentionFromConfig(config)).then(
         (result) => logger.info({ ...result }, 'event retention pruned'),
         (error) => logger.warn({ err: error }, 'event retention failed; retrying next hour'),
       )
+      void runHourlyMaintenance(deps).then(
+        (result) => logger.info(result, 'hourly maintenance done'),
+        (error) => logger.warn({ err: error }, 'hourly maintenance failed; retrying next hour'),
+      )
+    }
+    // Booking holds expire to the minute; one tick at a time (a slow tick is skipped, not stacked).
+    let minuteTimer: ReturnType<typeof setInterval> | undefined
+    let ticking = false
+    const tick = () => {
+      if (ticking) return
+      ticking = true
+      void runMinuteMaintenance(deps)
+        .then(
+          (result) => {
+            if (Object.values(result).some((n) => n > 0)) logger.info(result, 'booking maintenance')
+          },
+          (error) => logger.warn({ err: error }, 'booking maintenance failed; retrying next minute'),
+        )
+        .finally(() => (ticking = false))
+    }
     let seeding: Promise<void> | undefined
     return {
       deps,
@@ -95,6 +116,8 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
           retentionTimer.unref?.()
           firstPrune = setTimeout(prune, 60_000)
           firstPrune.unref?.()
+          minuteTimer = setInterval(tick, 60_000)
+          minuteTimer.unref?.()
         }
         // First run of the embedded default: the demo catalogue loads in the background; the server answers at once.
         if (db.kind === 'pglite') seeding = seedIfEmpty(deps)
@@ -104,6 +127,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
       },
       close: async () => {
         clearInterval(retentionTimer)
+        clearInterval(minuteTimer)
         clearTimeout(firstPrune)
         await seeding
         await dispatcher?.stop()

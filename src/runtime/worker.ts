@@ -10,6 +10,7 @@ import type { Context } from 'hono'
 import swaggerUiBundle from 'swagger-ui-dist/swagger-ui-bundle.js'
 import swaggerUiCss from 'swagger-ui-dist/swagger-ui.css'
 import { createApp } from '../app.ts'
+import { runHourlyMaintenance, runMinuteMaintenance } from '../maintenance.ts'
 import { detachedEventBus } from '../events/bus.ts'
 import { lagSeconds } from '../events/deliveries.ts'
 import { createEdgeEvents, type EdgeEvents } from '../events/edge.ts'
@@ -133,7 +134,8 @@ export default {
   /**
    * The cron trigger (wrangler.toml `[triggers]`, every minute): the events sweep publishes to QStash whatever is due
    * and not in flight — deliveries whose after-commit kick was lost or refused, retries handed back by QStash, leases
-   * that ran out. On the first tick of each hour it also runs the retention prune (EVENTS_*_RETENTION_DAYS).
+   * that ran out; booking maintenance (src/maintenance.ts). On the first tick of each hour it also runs the retention
+   * prune (EVENTS_*_RETENTION_DAYS) and the hourly maintenance.
    */
   async scheduled(controller, env) {
     const { deps, edge, observe } = isolateFor(env)
@@ -141,10 +143,15 @@ export default {
     const db = requestDatabase(env, config, observe)
     const tick = { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() }
     try {
+      // Maintenance first: the events it publishes go out with this tick's sweep.
+      const scoped = { ...deps, db }
+      const bookings = await runMinuteMaintenance(scoped)
+      if (Object.values(bookings).some((n) => n > 0)) logger.info({ ...tick, ...bookings }, 'booking maintenance')
       const swept = await edge.sweep(db)
       if (swept.claimed) logger.info({ ...tick, ...swept }, 'events sweep published due deliveries to QStash')
       if (new Date(controller.scheduledTime).getUTCMinutes() === 0) {
         logger.info({ ...tick, pruned: await pruneDeliveries(db.orm, retentionFromConfig(config)) }, 'events retention prune')
+        logger.info({ ...tick, ...(await runHourlyMaintenance(scoped)) }, 'hourly maintenance')
       }
     } catch (err) {
       // Thrown, the tick is marked failed in the dashboard; the next one tries again.
