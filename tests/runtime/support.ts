@@ -239,6 +239,25 @@ export async function expectReady(base: string): Promise<void> {
 }
 
 /**
+ * Every answer — a route's and a 404 problem alike — carries the security headers and the request id, whichever way
+ * the runtime sets them (Node writes them onto its ServerResponse; the others through the Fetch API Headers).
+ */
+export async function expectEnvelopeHeaders(base: string): Promise<void> {
+  for (const path of ['/health/live', '/no/such/route']) {
+    const res = await fetch(`${base}${path}`, { headers: { 'X-Request-Id': 'smoke-request-1' } })
+    await res.arrayBuffer()
+    expect({
+      path,
+      requestId: res.headers.get('x-request-id'),
+      nosniff: res.headers.get('x-content-type-options'),
+      frame: res.headers.get('x-frame-options'),
+      hsts: res.headers.get('strict-transport-security'),
+      referrer: res.headers.get('referrer-policy'),
+    }).toEqual({ path, requestId: 'smoke-request-1', nosniff: 'nosniff', frame: 'SAMEORIGIN', hsts: 'max-age=15552000; includeSubDomains', referrer: 'no-referrer' })
+  }
+}
+
+/**
  * The database-backed round trip: register an account (rows written through the runtime's driver), then read it back
  * through the access token the runtime signed.
  */
@@ -302,6 +321,10 @@ export function describeServer(runtime: string, target: () => Promise<DatabaseTa
 
     it('registers an account and reads it back with its access token', async () => {
       await expectAccountRoundTrip(server.base)
+    })
+
+    it('every answer carries the security headers and the caller’s request id', async () => {
+      await expectEnvelopeHeaders(server.base)
     })
 
     it('SIGTERM drains, closes the database and exits 0', async () => {

@@ -3,7 +3,7 @@
  * pointed at a fresh PostgreSQL database that `npm run migrate`'s CLI prepared first, as a Workers deploy does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectAccountRoundTrip, expectReady, migratedDatabase, startWorkerd, type FreshDatabase, type Workerd } from './support.ts'
+import { expectAccountRoundTrip, expectEnvelopeHeaders, expectReady, migratedDatabase, startWorkerd, type FreshDatabase, type Workerd } from './support.ts'
 
 let db: FreshDatabase
 let worker: Workerd
@@ -27,6 +27,10 @@ describe('Worker on workerd through Hyperdrive', () => {
 
   it('registers an account and reads it back with its access token', async () => {
     await expectAccountRoundTrip(base)
+  })
+
+  it('every answer carries the security headers and the caller’s request id', async () => {
+    await expectEnvelopeHeaders(base)
   })
 
   it('serves the docs assets bundled as text modules', async () => {
