@@ -3,6 +3,8 @@
  *
  *   full  — the whole app as `npm start` builds it (embedded PGlite, event dispatcher, every middleware, pino access
  *           log written to stdout = /dev/null), GET /health/live
+ *   full on PostgreSQL — the same app as a deployment runs it: DATABASE_URL on a postgres.js pool (a database made
+ *           for the run on BENCH_DATABASE_URL / TEST_DATABASE_URL's server, dropped after), LOG_LEVEL=info
  *   bare  — a bare Hono app, GET /hello
  *
  * Each server runs in its own Node process on @hono/node-server; autocannon runs in this one. Three measurements:
@@ -16,6 +18,8 @@
  * BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
  */
 import autocannon from 'autocannon'
+import postgres from 'postgres'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -82,20 +86,26 @@ async function main() {
     { name: 'full  /health/live  access log written', path: '/health/live', rounds: [] },
     { name: 'full  /health/live  LOG_LEVEL=info', path: '/health/live', rounds: [] },
     { name: 'bare  /hello', path: '/hello', rounds: [] },
+    { name: 'full  /health/live  PostgreSQL, info', path: '/health/live', rounds: [] },
   ]
   const loadBefore = loadavg()[0]!
   let startups: { cold: StartupRun[]; warm: StartupRun[] } = { cold: [], warm: [] }
   let inProcess: InProcess | undefined
+  let database: { url: string; drop(): Promise<void> } | undefined
 
   try {
     log('starting servers (full stack: PGlite initdb + migrations in a temp dir)…')
     const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.tmp', 'bench-profile')}`] : []
-    const [written, info, bare] = targets as [Target, Target, Target]
-    ;[written.server, info.server, bare.server] = await Promise.all([
+    const [written, info, bare, onPostgres] = targets as [Target, Target, Target, Target]
+    // A deployment's configuration: the same app on a postgres.js pool, no PGlite (and its WebAssembly heap) in the
+    // process. Its database is created here and dropped at the end.
+    database = await benchDatabase()
+    ;[written.server, info.server, bare.server, onPostgres.server] = await Promise.all([
       // /health/* access lines are logged at debug, so debug level is what makes every request write its line.
       startChildServer('./full-server.ts', await fullEnv('debug'), profileArgs),
       startChildServer('./full-server.ts', await fullEnv('info')),
       startChildServer('./bare-server.ts', cleanEnv({ NODE_ENV: 'production' })),
+      startChildServer('./full-server.ts', cleanEnv({ NODE_ENV: 'production', ...productionSecrets(), DATABASE_URL: database.url, LOG_LEVEL: 'info' })),
     ])
 
     for (const t of targets) {
@@ -120,9 +130,27 @@ async function main() {
   } finally {
     await Promise.all(targets.map((t) => t.server?.stop()))
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+    await database?.drop()
   }
 
   process.stdout.write(report(targets, inProcess!, startups, [loadBefore, loadavg()[0]!]))
+}
+
+/** A fresh database on BENCH_DATABASE_URL / TEST_DATABASE_URL's server (postgres@127.0.0.1:5432 by default). */
+async function benchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+  const name = `kamhub_bench_http_${process.pid}_${randomBytes(3).toString('hex')}`
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`)
+      await admin.end()
+    },
+  }
 }
 
 /** One autocannon run; latency from every response's own timing (autocannon's histogram has 1 ms resolution). */
@@ -198,7 +226,8 @@ function report(targets: Target[], inProcess: InProcess, startups: { cold: Start
   lines.push(`KamHub HTTP benchmark — ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, autocannon 8`)
   lines.push(`load average ${fmt(load[0]!)} at start, ${fmt(load[1]!)} at end (anything above ~0 means other work shared the CPUs)`)
   lines.push(`${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION} s in alternating order after ${WARMUP} s warm-up; autocannon shares the machine`)
-  lines.push('Full stack: production mode, embedded PGlite, every middleware; its pino access log goes to stdout = /dev/null.')
+  lines.push('Full stack: production mode, every middleware; its pino access log goes to stdout = /dev/null. Database: the embedded')
+  lines.push('  PGlite (what `npm start` runs) or PostgreSQL through a postgres.js pool (what a deployment runs).')
   lines.push('  "access log written": LOG_LEVEL=debug, so every /health/live request formats and writes its access line')
   lines.push('  (/health/* lines are debug-level); "LOG_LEVEL=info" is the production default, where probe lines are filtered.')
   lines.push('')
@@ -208,15 +237,18 @@ function report(targets: Target[], inProcess: InProcess, startups: { cold: Start
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, medians[i]!)
   for (const t of targets) row(`@${RATE}/s`, t.name, t.atRate!)
 
-  const [mWritten, mInfo, mBare] = medians as [Round, Round, Round]
-  const [rWritten, rInfo, rBare] = targets.map((t) => t.atRate!) as [Round, Round, Round]
+  const [mWritten, mInfo, mBare, mPg] = medians as [Round, Round, Round, Round]
+  const [rWritten, rInfo, rBare, rPg] = targets.map((t) => t.atRate!) as [Round, Round, Round, Round]
   lines.push('')
   lines.push(`throughput full/bare, access log written  ${fmt(mWritten.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mWritten.rps / mBare.rps >= TARGET_RATIO)}`)
   lines.push(`throughput full/bare, LOG_LEVEL=info      ${fmt(mInfo.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mInfo.rps / mBare.rps >= TARGET_RATIO)}`)
+  lines.push(`throughput full/bare, PostgreSQL, info    ${fmt(mPg.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mPg.rps / mBare.rps >= TARGET_RATIO)}`)
   lines.push(
-    `p99 full at ${CONNECTIONS} connections                ${fmt(mWritten.p99)} ms (log written), ${fmt(mInfo.p99)} ms (info)   target ≤ ${TARGET_P99_MS} ms  ${verdict(Math.max(mWritten.p99, mInfo.p99) <= TARGET_P99_MS)}`,
+    `p99 full at ${CONNECTIONS} connections                ${fmt(mWritten.p99)} ms (log written), ${fmt(mInfo.p99)} ms (info), ${fmt(mPg.p99)} ms (PostgreSQL)   target ≤ ${TARGET_P99_MS} ms  ${verdict(Math.max(mWritten.p99, mInfo.p99, mPg.p99) <= TARGET_P99_MS)}`,
   )
-  lines.push(`server CPU per request at ${RATE} req/s     full ${fmt(rWritten.cpuUsPerReq, 1)} µs (log written), ${fmt(rInfo.cpuUsPerReq, 1)} µs (info); bare ${fmt(rBare.cpuUsPerReq, 1)} µs`)
+  lines.push(
+    `server CPU per request at ${RATE} req/s     full ${fmt(rWritten.cpuUsPerReq, 1)} µs (log written), ${fmt(rInfo.cpuUsPerReq, 1)} µs (info), ${fmt(rPg.cpuUsPerReq, 1)} µs (PostgreSQL); bare ${fmt(rBare.cpuUsPerReq, 1)} µs`,
+  )
   lines.push(
     `JavaScript per request, in-process       full ${fmt(inProcess.fullDebug, 1)} µs (log written), ${fmt(inProcess.fullInfo, 1)} µs (info); bare ${fmt(inProcess.bare, 1)} µs  (no sockets, min of 7 × 10k)`,
   )

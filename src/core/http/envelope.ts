@@ -51,7 +51,7 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink }: Envelo
     const requestId = requestIdFrom(c.req.header(REQUEST_ID))
     c.set('requestId', requestId)
     c.set('deps', scope ? { ...deps, ...scope(c) } : deps)
-    c.set('logger', logger.child({ requestId }))
+    c.set('logger', lazyChild(logger, { requestId }))
     const sunk = headerSink?.(c, [...fixedHeaders, [REQUEST_ID, requestId]]) ?? false
     observe.started()
     try {
@@ -83,6 +83,21 @@ function withDeadline(work: Promise<void>, ms: number, onTimeout: () => void): P
     }, ms)
   })
   return Promise.race([work.finally(() => clearTimeout(timer)), deadline])
+}
+
+/**
+ * A request logger made on first use. Most requests never log beyond the access line (written by the root logger
+ * here), and a pino child costs a redaction pass and a JSON serialisation of its bindings.
+ */
+function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined
+  return new Proxy(logger, {
+    get(_target, property) {
+      child ??= logger.child(bindings)
+      const value = Reflect.get(child, property, child) as unknown
+      return typeof value === 'function' ? value.bind(child) : value
+    },
+  })
 }
 
 function httpMetrics(metrics: MetricsRegistry) {
