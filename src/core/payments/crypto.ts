@@ -15,7 +15,11 @@ export async function hmacSha256(secret: string, message: string): Promise<Uint8
 }
 
 /** True when `signature` is HMAC-SHA256(secret, message); constant-time inside WebCrypto. */
-export async function verifyHmacSha256(secret: string, message: string, signature: Uint8Array): Promise<boolean> {
+export async function verifyHmacSha256(
+  secret: string,
+  message: string,
+  signature: Uint8Array<ArrayBuffer>,
+): Promise<boolean> {
   if (signature.length !== 32) return false
   const key = await hmacKey(secret, 'verify')
   return crypto.subtle.verify('HMAC', key, signature, encoder.encode(message))
@@ -25,7 +29,7 @@ export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
-export function fromHex(hex: string): Uint8Array | undefined {
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^(?:[0-9a-f]{2})*$/i.test(hex)) return undefined
   const out = new Uint8Array(hex.length / 2)
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
@@ -38,7 +42,7 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary)
 }
 
-export function fromBase64(text: string): Uint8Array | undefined {
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
   try {
     return Uint8Array.from(atob(text.trim()), (c) => c.charCodeAt(0))
   } catch {
