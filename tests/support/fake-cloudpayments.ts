@@ -21,6 +21,11 @@ export interface FakeCloudPayments extends FakeServer {
   sign(body: string): string
 }
 
+/** base64(HMAC-SHA256(secret, message)), as CloudPayments signs notifications (node:crypto, independent of the adapter). */
+export function cloudPaymentsHmac(secret: string, message: string): string {
+  return createHmac('sha256', secret).update(message, 'utf8').digest('base64')
+}
+
 export async function startFakeCloudPayments(): Promise<FakeCloudPayments> {
   const publicId = 'pk_test_cp'
   const apiSecret = 'cp_api_secret_value'
@@ -96,7 +101,7 @@ export async function startFakeCloudPayments(): Promise<FakeCloudPayments> {
       decline = cardHolderMessage
     },
     sign(body: string) {
-      return createHmac('sha256', apiSecret).update(body, 'utf8').digest('base64')
+      return cloudPaymentsHmac(apiSecret, body)
     },
   })
 }

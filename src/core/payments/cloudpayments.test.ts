@@ -1,6 +1,5 @@
-import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFakeCloudPayments, type FakeCloudPayments } from '../../../tests/support/fake-cloudpayments.ts'
+import { cloudPaymentsHmac, startFakeCloudPayments, type FakeCloudPayments } from '../../../tests/support/fake-cloudpayments.ts'
 import { DomainError } from '../errors.ts'
 import { CLOUDPAYMENTS_CODES, cloudPaymentsAnswer, cloudPaymentsProvider } from './cloudpayments.ts'
 import type { PaymentProvider } from './provider.ts'
@@ -145,7 +144,7 @@ describe('cloudPaymentsProvider.verifyWebhook', () => {
 
   it('X-Content-HMAC over the URL-decoded parameters is accepted too', async () => {
     const decoded = decodeURIComponent(pay)
-    const signature = createHmac('sha256', fake.apiSecret).update(decoded).digest('base64')
+    const signature = cloudPaymentsHmac(fake.apiSecret, decoded)
     const [event] = await cp.verifyWebhook({ rawBody: pay, headers: new Headers({ 'x-content-hmac': signature }), kind: 'pay' })
     expect(event!.kind).toBe('payment.authorized')
   })
@@ -155,7 +154,7 @@ describe('cloudPaymentsProvider.verifyWebhook', () => {
       (await rejection(cp.verifyWebhook({ rawBody, headers, kind: 'pay' }))).code
     expect(await reject(pay, new Headers())).toBe('unauthorized')
     expect(await reject(pay, new Headers({ 'content-hmac': 'not base64!' }))).toBe('unauthorized')
-    const otherKey = createHmac('sha256', 'attacker').update(pay).digest('base64')
+    const otherKey = cloudPaymentsHmac('attacker', pay)
     expect(await reject(pay, new Headers({ 'content-hmac': otherKey, 'x-content-hmac': otherKey }))).toBe('unauthorized')
     expect(await reject(pay.replace('150.50', '1.00'), new Headers({ 'content-hmac': fake.sign(pay) }))).toBe('unauthorized')
   })
