@@ -47,7 +47,7 @@ describe('sandboxProvider', () => {
     expect(SANDBOX_IS_DEV_ONLY).toBe(true)
   })
 
-  it('walks pending → authorized → captured → refunded, sending a signed webhook after each change', async () => {
+  it('walks pending → authorized → captured → refunded, delivering a signed webhook per change, in order', async () => {
     const { sandbox, received, posted } = setup()
     const hold = await sandbox.createHold(holdInput())
     expect(hold).toMatchObject({ status: 'pending', clientAction: { type: 'sandbox', confirmUrl: `/sandbox/payments/${hold.providerPaymentId}` } })

@@ -42,6 +42,8 @@ export interface SandboxProviderOptions {
   fetch?: FetchLike
   clock?: () => Date
   toleranceSeconds?: number
+  /** Longest wait for the callback to answer one webhook. */
+  deliveryTimeoutMs?: number
   /** A webhook that could not be delivered (the sandbox does not retry). */
   onDeliveryError?: (error: Error, event: SandboxWebhookBody) => void
 }
@@ -96,12 +98,13 @@ export function sandboxProvider(options: SandboxProviderOptions): SandboxProvide
     confirmUrl = (id) => `/sandbox/payments/${encodeURIComponent(id)}`,
     clock = () => new Date(),
     toleranceSeconds = 300,
+    deliveryTimeoutMs = 10_000,
     onDeliveryError,
   } = options
   const fetchFn: FetchLike = options.fetch ?? ((input, init) => fetch(input, init))
   const payments = new Map<string, SandboxPayment>()
   const remembered = new Map<string, unknown>()
-  const inFlight = new Set<Promise<void>>()
+  let queue: Promise<void> = Promise.resolve()
   const deliveries: SandboxDelivery[] = []
 
   /** Runs `operation` once per idempotency key; a replay gets the first result (or the first error). */
@@ -122,28 +125,31 @@ export function sandboxProvider(options: SandboxProviderOptions): SandboxProvide
     return { ...rest, amount: { ...rest.amount } }
   }
 
-  /** Fire and forget for the caller; tracked so tests can `await idle()`. */
+  /**
+   * Fire and forget for the caller; deliveries go one at a time in the order of the changes (deterministic in dev,
+   * though consumers must still cope with any order, as with real providers). `idle()` awaits the queue.
+   */
   function dispatch(type: SandboxWebhookBody['type'], data: SandboxWebhookBody['data']): void {
     const event: SandboxWebhookBody = { id: `evt_sbx_${crypto.randomUUID()}`, type, created: Math.floor(clock().getTime() / 1000), data }
     const delivery: SandboxDelivery = { event }
     deliveries.push(delivery)
-    const sending = (async () => {
+    async function send() {
       const rawBody = JSON.stringify(event)
-      const signature = await signSandboxWebhook(signingSecret, rawBody, event.created)
+      const signature = await signSandboxWebhook(signingSecret, rawBody, Math.floor(clock().getTime() / 1000))
       const response = await fetchFn(callbackUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [SANDBOX_SIGNATURE_HEADER]: signature },
         body: rawBody,
+        signal: AbortSignal.timeout(deliveryTimeoutMs), // a hung callback must not stall the queue for good
       })
       delivery.status = response.status
       await response.body?.cancel()
       if (!response.ok) throw new Error(`callback answered ${response.status}`)
-    })().catch((error: Error) => {
+    }
+    queue = queue.then(send).catch((error: Error) => {
       delivery.error = error.message
       onDeliveryError?.(error, event)
     })
-    inFlight.add(sending)
-    void sending.finally(() => inFlight.delete(sending))
   }
 
   function paymentData(payment: SandboxPayment, amount: number): SandboxWebhookBody['data'] {
@@ -304,7 +310,11 @@ export function sandboxProvider(options: SandboxProviderOptions): SandboxProvide
     },
 
     async idle() {
-      while (inFlight.size) await Promise.all(inFlight)
+      let seen: Promise<void> | undefined
+      while (seen !== queue) {
+        seen = queue
+        await queue
+      }
     },
   }
 }
