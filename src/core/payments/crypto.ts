@@ -50,6 +50,15 @@ export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
+/**
+ * A caller's idempotency key shortened to a provider's limit: kept as is when it fits, otherwise its SHA-256 hex
+ * (64 characters). Deterministic, so a retry of the same call still sends the same key.
+ */
+export async function fitIdempotencyKey(key: string, maxLength: number): Promise<string> {
+  if (key.length <= maxLength) return key
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(key)))).slice(0, maxLength)
+}
+
 /** `Authorization: Basic …` over the UTF-8 of `user:password`. */
 export function basicAuth(user: string, password: string): string {
   return `Basic ${toBase64(encoder.encode(`${user}:${password}`))}`

@@ -83,6 +83,15 @@ describe('yooKassaProvider: holds, captures, refunds against a local YooKassa', 
     expect(fake.requests.length).toBe(before + 1)
   })
 
+  it('a key longer than YooKassa allows is sent as a 64-character digest, the same one on every retry', async () => {
+    const input = holdInput({ idempotencyKey: `booking:${crypto.randomUUID()}:payment:${crypto.randomUUID()}:hold` })
+    const first = await yoo.createHold(input)
+    const sent = fake.requests.at(-1)!.headers['idempotence-key']!
+    expect(sent).toMatch(/^[0-9a-f]{64}$/)
+    expect((await yoo.createHold(input)).providerPaymentId).toBe(first.providerPaymentId)
+    expect(fake.requests.at(-1)!.headers['idempotence-key']).toBe(sent)
+  })
+
   it('cancel releases a hold and reads as cancelled, not failed', async () => {
     const hold = await yoo.createHold(holdInput())
     fake.pay(hold.providerPaymentId)

@@ -10,7 +10,7 @@
  */
 import { DomainError } from '../errors.ts'
 import { cidrMatcher } from './cidr.ts'
-import { basicAuth } from './crypto.ts'
+import { basicAuth, fitIdempotencyKey } from './crypto.ts'
 import { requestJson, type FetchLike } from './http.ts'
 import { moneyFromDecimal, toDecimalString } from './money.ts'
 import type {
@@ -92,7 +92,8 @@ export function yooKassaProvider(options: YooKassaProviderOptions): PaymentProvi
   async function api(method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string): Promise<YooObject> {
     const headers: Record<string, string> = { authorization, accept: 'application/json' }
     if (body !== undefined) headers['content-type'] = 'application/json'
-    if (idempotencyKey) headers['idempotence-key'] = idempotencyKey
+    // YooKassa accepts at most 64 characters.
+    if (idempotencyKey) headers['idempotence-key'] = await fitIdempotencyKey(idempotencyKey, 64)
     const send = () =>
       requestJson(fetchFn, 'YooKassa', baseUrl.replace(/\/$/, '') + path, {
         method,
