@@ -28,6 +28,8 @@ const preferences = z.string().transform((text, ctx) => {
 export const paymentsConfigShape = {
   STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+  /** The Connect endpoint's signing secret (payout.* events); comma-separate to add an old one during rotation. */
+  STRIPE_CONNECT_WEBHOOK_SECRET: csv.optional(),
   STRIPE_PUBLISHABLE_KEY: z.string().startsWith('pk_').optional(),
   /** Point the SDK elsewhere (a local fake); default api.stripe.com:443 over https. */
   STRIPE_API_HOST: z.string().min(1).optional(),

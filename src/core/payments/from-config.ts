@@ -45,6 +45,7 @@ export function paymentsFromConfig(
         webhookSecret: config.STRIPE_WEBHOOK_SECRET!,
         maxNetworkRetries: config.STRIPE_MAX_NETWORK_RETRIES,
         timeoutMs,
+        ...(config.STRIPE_CONNECT_WEBHOOK_SECRET ? { additionalWebhookSecrets: config.STRIPE_CONNECT_WEBHOOK_SECRET } : {}),
         ...(config.STRIPE_PUBLISHABLE_KEY ? { publishableKey: config.STRIPE_PUBLISHABLE_KEY } : {}),
         ...(config.STRIPE_API_HOST ? { host: config.STRIPE_API_HOST } : {}),
         ...(config.STRIPE_API_PORT ? { port: config.STRIPE_API_PORT } : {}),

@@ -39,5 +39,7 @@ export async function requestJson(
 /** Errors that mean "the provider is down or the outcome is unknown", as opposed to a decline or a bad request. */
 export function isProviderOutage(error: unknown): boolean {
   if (error instanceof DomainError) return error.code === 'unavailable' || error.code === 'timeout'
-  return error instanceof TypeError // a raw fetch failure that escaped an adapter
+  // A raw fetch failure that escaped an adapter ("fetch failed", "Network connection lost"); not any TypeError,
+  // which would turn a bug into a silent switch of provider.
+  return error instanceof TypeError && /fetch|network/i.test(error.message)
 }

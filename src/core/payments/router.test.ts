@@ -113,6 +113,14 @@ describe('paymentRouter.createHoldWithFailover', () => {
     expect(won).toMatchObject({ provider: 'cloudpayments', skipped: ['yookassa'] })
   })
 
+  it('a raw network failure from a provider fails over; a programming error does not', async () => {
+    const failing = (error: Error): PaymentProvider => ({ ...named('yookassa'), createHold: () => Promise.reject(error) })
+    const network = await paymentRouter([failing(new TypeError('fetch failed')), cloudpayments]).createHoldWithFailover(holdInput())
+    expect(network.provider).toBe('cloudpayments')
+    const bug = paymentRouter([failing(new TypeError("Cannot read properties of undefined (reading 'id')")), cloudpayments])
+    await expect(bug.createHoldWithFailover(holdInput())).rejects.toThrow(/Cannot read/)
+  })
+
   it('a decline is final: no other provider is tried', async () => {
     stripeFake.declineNext('insufficient_funds')
     let cloudPaymentsTried = 0

@@ -218,6 +218,14 @@ describe('stripeProvider.verifyWebhook', () => {
     expect((await rejection(stripe.verifyWebhook({ rawBody: good.rawBody, headers: new Headers() }))).code).toBe('unauthorized')
   })
 
+  it('an event from the Connect endpoint verifies with its own secret when configured, and only then', async () => {
+    const payload = JSON.stringify({ id: 'evt_po', object: 'event', created: 1, type: 'payout.paid', data: { object: { id: 'po_1', object: 'payout', amount: 700, currency: 'usd' } } })
+    const headers = new Headers({ 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_connect' }) })
+    expect((await rejection(stripe.verifyWebhook({ rawBody: payload, headers }))).code).toBe('unauthorized')
+    const withConnect = stripeProvider({ secretKey: fake.secretKey, webhookSecret, additionalWebhookSecrets: ['whsec_connect'] })
+    expect((await withConnect.verifyWebhook({ rawBody: payload, headers }))[0]).toMatchObject({ kind: 'payout.succeeded', providerPayoutId: 'po_1' })
+  })
+
   it('a timestamp within the tolerance still verifies (the stale check is not over-eager)', async () => {
     const recent = signed('payment_intent.succeeded', intent, Math.floor(Date.now() / 1000) - 200)
     expect((await stripe.verifyWebhook(recent))[0]!.kind).toBe('payment.captured')

@@ -28,6 +28,11 @@ export interface StripeProviderOptions {
   secretKey: string
   /** STRIPE_WEBHOOK_SECRET (whsec_…). */
   webhookSecret: string
+  /**
+   * Further endpoint secrets accepted by verifyWebhook: the Connect endpoint's (payout.* and account events are
+   * sent there, signed with its own secret) and an old secret during a rotation (STRIPE_CONNECT_WEBHOOK_SECRET).
+   */
+  additionalWebhookSecrets?: string[]
   /** STRIPE_PUBLISHABLE_KEY (pk_…), handed to the app with the client secret. */
   publishableKey?: string
   /** Point the SDK at a local fake (STRIPE_API_HOST / _PORT / _PROTOCOL); default api.stripe.com over https. */
@@ -74,6 +79,7 @@ export function stripeProvider(options: StripeProviderOptions): PaymentProvider 
     ...(options.protocol ? { protocol: options.protocol } : {}),
   })
   const cryptoProvider = Stripe.createSubtleCryptoProvider()
+  const webhookSecrets = [webhookSecret, ...(options.additionalWebhookSecrets ?? [])]
   const currencies = options.currencies?.map((c) => c.toUpperCase())
 
   async function call<T>(operation: () => Promise<T>): Promise<T> {
@@ -173,21 +179,22 @@ export function stripeProvider(options: StripeProviderOptions): PaymentProvider 
     async verifyWebhook(request: WebhookRequest): Promise<WebhookEvent[]> {
       const signature = request.headers.get('stripe-signature')
       if (!signature) throw new DomainError('unauthorized', 'Missing Stripe-Signature header')
-      let event: Stripe.Event
-      try {
-        event = await stripe.webhooks.constructEventAsync(
-          request.rawBody,
-          signature,
-          webhookSecret,
-          webhookToleranceSeconds,
-          cryptoProvider,
-        )
-      } catch {
-        // The SDK's message says whether the timestamp or the signature failed; neither helps a forger, but the
-        // signature header and the secret stay out of our errors either way.
-        throw new DomainError('unauthorized', 'Stripe webhook signature is invalid or too old')
+      for (const secret of webhookSecrets) {
+        try {
+          const event = await stripe.webhooks.constructEventAsync(
+            request.rawBody,
+            signature,
+            secret,
+            webhookToleranceSeconds,
+            cryptoProvider,
+          )
+          return [toWebhookEvent(event)]
+        } catch {
+          // Try the next endpoint secret. The SDK's message (which check failed) is not passed on: the signature
+          // header and the secrets stay out of our errors.
+        }
       }
-      return [toWebhookEvent(event)]
+      throw new DomainError('unauthorized', 'Stripe webhook signature is invalid or too old')
     },
   }
 }
