@@ -30,6 +30,8 @@ import { operatorRoutes } from './routes/operators.ts'
 import { ticketRoutes } from './routes/tickets.ts'
 import { adminPayoutRoutes } from './routes/admin-payouts.ts'
 import { bookingRoutes } from './routes/bookings.ts'
+import { paymentRoutes } from './routes/payments.ts'
+import { sandboxPageRoutes, webhookRoutes } from './routes/webhooks.ts'
 
 export interface AppOptions {
   /**
@@ -98,6 +100,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', ticketRoutes)
     .route('/', adminPayoutRoutes)
     .route('/', bookingRoutes)
+    .route('/', paymentRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {
@@ -108,6 +111,8 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
       description: 'Tours in Kamchatka: discovery, booking, payments and notifications. Errors are RFC 9457 problem+json.',
     },
   })
+  // Provider webhooks and the dev sandbox page: not part of the app API (typed client, /openapi.json).
+  app.route('/', webhookRoutes).route('/', sandboxPageRoutes)
   // QStash's way back in (Workers event delivery): internal, so in neither the typed client nor /openapi.json.
   app.route('/', internalEventRoutes({ subscriptions }))
   const allowedMethods = allowedMethodsFor(app)

@@ -11,6 +11,7 @@ import type { RateLimiter } from './core/auth/rate-limit.ts'
 import type { DocsAssets } from './core/http/docs-assets.ts'
 import type { EventBus } from './events/bus.ts'
 import type { PaymentProvider } from './core/payments/provider.ts'
+import type { PaymentsFromConfig } from './core/payments/from-config.ts'
 
 export interface Clock {
   now(): Date
@@ -32,5 +33,10 @@ export interface Deps {
    * The provider that pays an operator out in a currency (the payments registry wires it); without it a payout run
    * pays no one and reports every candidate as skipped.
    */
-  payoutProviderFor?: (operatorId: string, currency: string) => PaymentProvider | undefined
+  payoutProviderFor?: (operatorId: string, currency: string, provider?: string) => PaymentProvider | undefined
+  /**
+   * The payment providers (router, and the sandbox in development), built once from config by
+   * src/pillars/booking/payments/registry.ts. Without it, starting a payment is a 503 and webhooks are refused.
+   */
+  payments?: PaymentsFromConfig
 }

@@ -21,6 +21,7 @@ import { upstashCacheClientOptions } from '../core/cache/upstash.ts'
 import type { Cache } from '../core/cache/index.ts'
 import type { Database } from '../core/db/index.ts'
 import { systemClock, type Deps } from '../deps.ts'
+import { paymentsRegistry, payoutProviderLookup } from '../pillars/booking/payments/registry.ts'
 import { createDispatcher, type Dispatcher } from '../events/dispatcher.ts'
 import { lagSeconds } from '../events/deliveries.ts'
 import { codeSubscriptions } from '../subscriptions.ts'
@@ -54,6 +55,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
       if (result.applied.length) logger.info({ applied: result.applied }, 'migrations applied')
     }
     const events = { afterCommit: () => dispatcher?.kick(), lagSeconds: () => lagSeconds(db) }
+    const payments = paymentsRegistry(config, { logger })
     const deps: Deps = {
       config,
       db,
@@ -64,6 +66,8 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
       rateLimiter: await buildRateLimiter(config, logger),
       docsAssets: nodeDocsAssets(),
       events,
+      payments,
+      payoutProviderFor: payoutProviderLookup(payments),
     }
     await bootstrapAdmin(deps)
     const dispatcher: Dispatcher | undefined = config.EVENTS_DISPATCHER

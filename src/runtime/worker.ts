@@ -29,6 +29,7 @@ import { cacheFromConfig } from '../core/cache/from-config.ts'
 import { upstashCacheClientOptions } from '../core/cache/upstash.ts'
 import { staticDocsAssets } from '../core/http/docs-assets.ts'
 import { systemClock, type Deps } from '../deps.ts'
+import { paymentsRegistry, payoutProviderLookup } from '../pillars/booking/payments/registry.ts'
 
 export interface WorkerEnv {
   HYPERDRIVE: Hyperdrive
@@ -53,6 +54,7 @@ function isolateFor(env: WorkerEnv): Isolate {
   const logger = createLogger({ level: config.LOG_LEVEL })
   const metrics = new MetricsRegistry()
   const observe = queryObserver(metrics, logger, config.SLOW_QUERY_MS)
+  const payments = paymentsRegistry(config, { logger })
   const deps: Deps = {
     config,
     db: requestScopedOnly(),
@@ -64,6 +66,8 @@ function isolateFor(env: WorkerEnv): Isolate {
     rateLimiter: rateLimiterFor(config, logger),
     docsAssets: staticDocsAssets({ 'swagger-ui-bundle.js': swaggerUiBundle, 'swagger-ui.css': swaggerUiCss }),
     events: detachedEventBus,
+    payments,
+    payoutProviderFor: payoutProviderLookup(payments),
   }
   // Only the names and patterns are used here (claims, registration); handlers are built per delivery request.
   const edge = createEdgeEvents({ config, subscriptions: codeSubscriptions(deps), logger })

@@ -4,6 +4,7 @@
  * naming the variable, and production mode refuses the dev-only adapters unless explicitly allowed.
  */
 import { z } from 'zod'
+import { paymentsConfigShape } from '../payments/config.ts'
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -98,6 +99,22 @@ export const configSchema = z.object({
   BOOKING_MIN_PARTICIPANTS_DEADLINE_HOURS: z.coerce.number().int().min(0).max(30 * 24).default(48),
   /** Rows one maintenance step handles per run (holds expired, bookings completed, departures auto-cancelled). */
   BOOKING_MAINTENANCE_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** Platform commission on each captured payment, in basis points (1500 = 15 %). */
+  PLATFORM_COMMISSION_BPS: z.coerce.number().int().min(0).max(10_000).default(1500),
+  /**
+   * Capture at confirmation when the departure is at most this many days away; otherwise capture this many days
+   * before it (card holds last about 7 days, so a hold for a tour months away would lapse before the trip).
+   */
+  PAYMENT_CAPTURE_LEAD_DAYS: z.coerce.number().int().min(0).max(30).default(7),
+  /** Payments pending or authorized for longer than this are fetched back from the provider (a lost webhook). */
+  PAYMENT_RECONCILE_AFTER_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(10),
+  /**
+   * The request header carrying the caller's real address, set by the proxy in front of the app:
+   * `cf-connecting-ip` behind Cloudflare, `x-forwarded-for` (its first hop) behind a proxy that overwrites it.
+   * YooKassa's notifications are trusted by source address, so without it they are refused.
+   */
+  TRUSTED_PROXY_IP_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).transform((v) => v.toLowerCase()).optional(),
+  ...paymentsConfigShape,
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }

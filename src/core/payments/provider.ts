@@ -126,6 +126,12 @@ export interface WebhookEvent {
   paymentId?: string
   providerRefundId?: string
   providerPayoutId?: string
+  /**
+   * payment.refunded: `amount` is what this notification refunded, except where the provider only reports a
+   * running total (Stripe's charge.refunded). `refundedTotal`, when present, is the payment's cumulative refunded
+   * amount after this event: keep the maximum seen rather than adding it up, and webhooks may arrive in any order.
+   */
+  refundedTotal?: Money
   amount?: Money
   occurredAt: Date
   failureReason?: string

@@ -29,7 +29,8 @@ export interface PayoutDeps {
   logger?: Logger
 }
 
-export type PayoutProviderLookup = (operatorId: string, currency: string) => PaymentProvider | undefined
+/** `provider`: the one the operator's payout method (or the pending payout) names. */
+export type PayoutProviderLookup = (operatorId: string, currency: string, provider?: string) => PaymentProvider | undefined
 
 export interface RunPayoutsOptions {
   providerFor: PayoutProviderLookup
@@ -80,7 +81,7 @@ export async function runPayouts(deps: PayoutDeps, options: RunPayoutsOptions): 
   report.released = (await deps.db.orm.transaction((tx) => releaseOperatorFunds(tx, now))).length
 
   for (const payout of await claimRetries(deps.db.orm, now, retryAfterMs, limit)) {
-    const provider = providerFor(payout.operatorId, payout.currency)
+    const provider = providerFor(payout.operatorId, payout.currency, payout.provider)
     if (!provider?.payout || provider.name !== payout.provider) {
       report.skipped.push({ operatorId: payout.operatorId, currency: payout.currency, reason: `payout ${payout.id} waits for its provider ${payout.provider}` })
       continue
@@ -91,7 +92,7 @@ export async function runPayouts(deps: PayoutDeps, options: RunPayoutsOptions): 
   for (const candidate of await payoutCandidates(deps.db.orm, limit)) {
     const min = minimumFor(options.minAmount, candidate.currency)
     if (candidate.available < min) continue
-    const provider = providerFor(candidate.operatorId, candidate.currency)
+    const provider = providerFor(candidate.operatorId, candidate.currency, candidate.provider)
     if (!provider?.payout || provider.name !== candidate.provider || !provider.supports(candidate.currency)) {
       report.skipped.push({ operatorId: candidate.operatorId, currency: candidate.currency, reason: `no ${candidate.provider} payout provider for ${candidate.currency}` })
       continue
