@@ -82,13 +82,13 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
       }),
     )
   }
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: config.BODY_LIMIT_BYTES,
-      onError: (c) => renderProblem(c, new DomainError('payload_too_large', `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes`)),
-    }),
-  )
+  // Provider webhooks are read whole before their signature is checked: the same cap keeps a forged giant out.
+  const limitBody = bodyLimit({
+    maxSize: config.BODY_LIMIT_BYTES,
+    onError: (c) => renderProblem(c, new DomainError('payload_too_large', `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes`)),
+  })
+  app.use('/v1/*', limitBody)
+  app.use('/webhooks/*', limitBody)
   app.use('/v1/*', requireJsonBody())
 
   const routes = app.route('/', healthRoutes).route('/', docsRoutes).route('/', authRoutes).route('/', meRoutes).route('/', adminUserRoutes)

@@ -75,6 +75,16 @@ describe('HTTP errors', () => {
     expect(await res.json()).toMatchObject({ code: 'payload_too_large' })
   })
 
+  it('a provider webhook over the limit is a 413 before anything reads or verifies it', async () => {
+    const res = await t.app.request('/webhooks/stripe', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Stripe-Signature': 't=1,v1=00' },
+      body: JSON.stringify({ id: 'evt_big', padding: 'x'.repeat(5000) }),
+    })
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({ code: 'payload_too_large' })
+  })
+
   it('a body that is not JSON is a 415', async () => {
     const res = await post('name=Avacha', { 'Content-Type': 'application/x-www-form-urlencoded' })
     expect(res.status).toBe(415)
