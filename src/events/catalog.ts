@@ -59,6 +59,7 @@ export const EVENT_CATALOG = {
   'payment.captured': v1(payment, 'Authorized funds were captured.'),
   'payment.failed': v1(payment, 'A payment attempt failed.'),
   'payment.refunded': v1(payment, 'Money was returned to the traveller (fully or partly).'),
+  'payment.voided': v1(payment, 'An uncaptured hold was released (booking expired or cancelled); no money moved.'),
   'payout.paid': v1(payout, 'An operator was paid out.'),
   'payout.failed': v1(payout, 'An operator payout failed.'),
   'review.published': v1(z.object({ reviewId: id, tourId: id, rating: z.number().int().min(1).max(5) }), 'A traveller review was published.'),

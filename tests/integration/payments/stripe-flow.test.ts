@@ -13,7 +13,6 @@ import { reconcilePayments } from '../../../src/pillars/booking/payments/service
 import {
   bookingStatus,
   countRows,
-
   heldBooking,
   makeWorld,
   paymentEvents,
@@ -167,7 +166,7 @@ describe('maintenance and booking lifecycle', () => {
     expect(['authorized', 'captured']).toContain((await paymentRow(t, payment.id)).status)
   })
 
-  it('expiry voids the hold at the provider', async () => {
+  it('expiry voids the hold at the provider and publishes payment.voided', async () => {
     const { bookingId, payment, pi } = await startedPayment()
     const expired = await booking.expireHolds(t.deps, new Date(Date.now() + 60 * 60_000))
     expect(expired).toBeGreaterThanOrEqual(1)
@@ -177,6 +176,7 @@ describe('maintenance and booking lifecycle', () => {
     expect(cancels).toHaveLength(1)
     expect(fake.paymentIntents.get(String(pi.id))!.status).toBe('canceled')
     expect((await paymentRow(t, payment.id)).status).toBe('cancelled')
+    expect((await paymentEvents(t, payment.id)).filter((e) => e.type === 'payment.voided')).toHaveLength(1)
   })
 
   it('an authorized webhook for a booking that already expired voids the hold instead of confirming', async () => {

@@ -75,15 +75,16 @@ export async function converge(tx: Executor, deps: TransitionDeps, payment: Paym
   if (!entered) return { payment: updated }
 
   if (entered === 'captured') await postCapture(tx, deps, updated, at)
-  if (entered === 'authorized' || entered === 'captured' || entered === 'failed') {
+  if (entered === 'authorized' || entered === 'captured' || entered === 'failed' || entered === 'cancelled') {
     await publish(tx, {
-      type: `payment.${entered}`,
+      // A cancelled hold is a void: the catalogue's word for releasing authorized money.
+      type: entered === 'cancelled' ? 'payment.voided' : `payment.${entered}`,
       data: {
         paymentId: updated.id,
         bookingId: updated.bookingId,
         provider: updated.provider,
         amount: { amount: entered === 'captured' ? updated.capturedAmount : updated.amount, currency: updated.currency },
-        ...(entered === 'failed' && updated.failureReason ? { reason: updated.failureReason } : {}),
+        ...((entered === 'failed' || entered === 'cancelled') && updated.failureReason ? { reason: updated.failureReason } : {}),
       },
       aggregate: { type: 'payment', id: updated.id, version: updated.version },
       actor: providerActor(updated),
