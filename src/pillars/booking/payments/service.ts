@@ -30,6 +30,7 @@ import type { PaymentRouter } from '../../../core/payments/router.ts'
 import { CLOUDPAYMENTS_CODES, type CloudPaymentsCode } from '../../../core/payments/cloudpayments.ts'
 import { uuidv7 } from '../../../events/envelope.ts'
 import { bookingNotFound } from '../errors.ts'
+import { findPayoutByProviderId, markPayoutFailed, markPayoutPaid } from '../../partner/ledger/payouts.ts'
 import * as bookingRepo from '../repo.ts'
 import { confirmBooking, type TicketClaims } from '../service.ts'
 import * as repo from './repo.ts'
@@ -201,6 +202,7 @@ async function locate(ex: Parameters<typeof repo.findPayment>[0], event: Webhook
 
 export async function applyWebhookEvent(deps: PaymentsDeps, event: WebhookEvent): Promise<WebhookOutcome> {
   if (event.kind === 'payment.check') return { eventId: event.eventId, result: 'checked', code: await checkInvoice(deps, event) }
+  if (event.kind === 'payout.succeeded' || event.kind === 'payout.failed') return applyPayoutEvent(deps, event)
   const now = deps.clock.now()
   const outcome = await deps.db.orm.transaction(async (tx): Promise<WebhookOutcome> => {
     const payment = await locate(tx, event, true)
@@ -249,6 +251,23 @@ export async function applyWebhookEvent(deps: PaymentsDeps, event: WebhookEvent)
     }
   }
   return outcome
+}
+
+/**
+ * A payout the provider settled after answering "pending". Settling is a no-op once a payout is paid or failed, so a
+ * redelivered notification changes nothing; the dedupe row is written after, as the record that it came.
+ */
+async function applyPayoutEvent(deps: PaymentsDeps, event: WebhookEvent): Promise<WebhookOutcome> {
+  const payout = event.providerPayoutId ? await findPayoutByProviderId(deps.db.orm, event.provider, event.providerPayoutId) : undefined
+  const at = deps.clock.now()
+  if (payout) {
+    const input = { payoutId: payout.id, providerPayoutId: event.providerPayoutId!, at }
+    if (event.kind === 'payout.succeeded') await markPayoutPaid(deps.db, input)
+    else await markPayoutFailed(deps.db, { ...input, reason: event.failureReason ?? 'the provider reported the payout failed' })
+    deps.events.afterCommit()
+  }
+  const fresh = await repo.recordWebhookEvent(deps.db.orm, { provider: event.provider, eventId: event.eventId, kind: event.kind, paymentId: null, now: at })
+  return { eventId: event.eventId, result: !fresh ? 'duplicate' : payout ? 'applied' : 'ignored' }
 }
 
 /** CloudPayments asks before charging: is this invoice ours, still payable, and for this amount? */

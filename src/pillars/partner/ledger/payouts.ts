@@ -273,6 +273,12 @@ async function settle(db: Database, input: SettleInput, outcome: 'paid' | 'faile
   })
 }
 
+/** The payout a provider's notification speaks of (its own id for it, learned when the payout was sent). */
+export async function findPayoutByProviderId(ex: Executor, provider: string, providerPayoutId: string): Promise<PayoutRow | undefined> {
+  const [row] = await queryRows<PayoutDbRow>(ex, sql`select * from payouts where provider = ${provider} and provider_payout_id = ${providerPayoutId}`)
+  return row && fromRow(row)
+}
+
 export async function getPayout(ex: Executor, payoutId: string): Promise<PayoutRow | undefined> {
   const [row] = await queryRows<PayoutDbRow>(ex, sql`select * from payouts where id = ${payoutId}`)
   return row && fromRow(row)
