@@ -22,12 +22,15 @@ import { newRouter, type AppEnv } from './env.ts'
 
 const CLOUDPAYMENTS_KINDS = ['check', 'pay', 'fail', 'confirm', 'refund', 'cancel'] as const
 
-/** The caller's address from the configured proxy header (first hop of a list), if any. */
+/**
+ * The caller's address from the configured proxy header, if any. In a list (X-Forwarded-For) it is the last entry:
+ * the one our own proxy appended. Earlier entries are whatever the caller chose to send, so a forger could put
+ * YooKassa's address first.
+ */
 export function sourceIpOf(headers: Headers, headerName: string | undefined): string | undefined {
   if (!headerName) return undefined
-  const value = headers.get(headerName)
-  const first = value?.split(',')[0]?.trim()
-  return first ? first : undefined
+  const last = headers.get(headerName)?.split(',').at(-1)?.trim()
+  return last ? last : undefined
 }
 
 async function receive(c: Context<AppEnv>, provider: ProviderName, kind?: string) {

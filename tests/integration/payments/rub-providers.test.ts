@@ -25,6 +25,7 @@ beforeAll(async () => {
     CLOUDPAYMENTS_PUBLIC_ID: cp.publicId,
     CLOUDPAYMENTS_API_SECRET: cp.apiSecret,
     CLOUDPAYMENTS_BASE_URL: cp.url,
+    TRUSTED_PROXY_IP_HEADER: 'x-forwarded-for',
   })
   w = await makeWorld(t)
 })
@@ -98,4 +99,45 @@ it('a Pay notification (two-stage, Authorized) confirms the booking, records the
   // CloudPayments retries the same notification: acknowledged, applied once
   expect(await (await notify('pay', fields)).json()).toEqual({ code: 0 })
   expect(await countRows(t, sql`select count(*)::int as n from provider_webhook_events where provider = 'cloudpayments' and payment_id = ${payment.id}`)).toBe(1)
+})
+
+describe('YooKassa notifications', () => {
+  const YOOKASSA_ADDRESS = '185.71.76.10' // inside 185.71.76.0/27, YooKassa's published range
+
+  function notifyYooKassa(object: { id: string }, forwardedFor: string, event = 'payment.waiting_for_capture') {
+    return t.app.request('/webhooks/yookassa', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      body: JSON.stringify({ type: 'notification', event, object: { ...object, status: 'waiting_for_capture', paid: true } }),
+    })
+  }
+
+  async function yooKassaPayment() {
+    const held = await heldBooking(t, w, { daysAhead: 20 }) // far off: authorized now, captured later
+    const res = await startPayment(t, w.traveller, held.id)
+    expect(res.status).toBe(201)
+    const payment = (await res.json()) as Started
+    expect(payment.provider).toBe('yookassa')
+    const providerPaymentId = (await paymentRow(t, payment.id)).provider_payment_id!
+    return { held, payment, providerPaymentId }
+  }
+
+  it('from outside YooKassa’s ranges — or with its address forged in front of the real one — is refused and changes nothing', async () => {
+    const { held, providerPaymentId } = await yooKassaPayment()
+    yoo.pay(providerPaymentId)
+    expect((await notifyYooKassa({ id: providerPaymentId }, '203.0.113.9')).status).toBe(401)
+    expect((await notifyYooKassa({ id: providerPaymentId }, `${YOOKASSA_ADDRESS}, 203.0.113.9`)).status).toBe(401)
+    expect(await bookingStatus(t, held.id)).toBe('held')
+  })
+
+  it('from YooKassa, only the fetched-back status counts: unpaid at YooKassa → nothing; paid → booking confirmed', async () => {
+    const { held, payment, providerPaymentId } = await yooKassaPayment()
+    // The body claims waiting_for_capture, but YooKassa itself still says pending: nothing moves.
+    expect((await notifyYooKassa({ id: providerPaymentId }, YOOKASSA_ADDRESS)).status).toBe(200)
+    expect(await bookingStatus(t, held.id)).toBe('held')
+    yoo.pay(providerPaymentId)
+    expect((await notifyYooKassa({ id: providerPaymentId }, `203.0.113.9, ${YOOKASSA_ADDRESS}`)).status).toBe(200)
+    expect(await bookingStatus(t, held.id)).toBe('confirmed')
+    expect((await paymentRow(t, payment.id)).status).toBe('authorized')
+  })
 })
