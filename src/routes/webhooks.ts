@@ -6,8 +6,8 @@
  * Authenticity is the provider adapter's (`verifyWebhook`): a forged or stale notification is a 401 problem and
  * changes nothing. YooKassa signs nothing and is trusted by source address plus a fetch-back of the object: the
  * address comes from the header TRUSTED_PROXY_IP_HEADER names, set by the proxy in front of the app —
- * `cf-connecting-ip` on Cloudflare, or `x-forwarded-for`, of which the FIRST entry is taken (the proxy must
- * overwrite, not append to, what the client sent). Without that variable YooKassa notifications are refused.
+ * `cf-connecting-ip` on Cloudflare, or `x-forwarded-for`, of which the LAST entry is taken (the one the proxy
+ * appended; earlier ones are the caller's to forge). Without that variable YooKassa notifications are refused.
  *
  * Answers: Stripe, YooKassa and the sandbox 200 `{received: true}`; CloudPayments 200 `{"code":0}` (Check may
  * answer 10 unknown invoice, 12 wrong amount, 20 expired). A failure to apply is a 5xx, so the provider retries

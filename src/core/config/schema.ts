@@ -110,7 +110,7 @@ export const configSchema = z.object({
   PAYMENT_RECONCILE_AFTER_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(10),
   /**
    * The request header carrying the caller's real address, set by the proxy in front of the app:
-   * `cf-connecting-ip` behind Cloudflare, `x-forwarded-for` (its first hop) behind a proxy that overwrites it.
+   * `cf-connecting-ip` behind Cloudflare, `x-forwarded-for` (its last entry: what our proxy appended) behind a proxy.
    * YooKassa's notifications are trusted by source address, so without it they are refused.
    */
   TRUSTED_PROXY_IP_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).transform((v) => v.toLowerCase()).optional(),
