@@ -6,12 +6,15 @@
  *   every minute — booking holds that ran out return their seats; underfilled departures past their deadline are
  *                  cancelled (full refunds); finished departures complete their bookings; authorized payments
  *                  due for capture are captured; payments no webhook settled are fetched back (reconciliation)
- *   every hour   — expired Idempotency-Keys are pruned; operator earnings past their hold become available
+ *   every hour   — expired Idempotency-Keys are pruned; operator earnings past their hold become available;
+ *                  in the hour PAYOUT_RUN_HOUR_UTC, the daily payout run (a second run in the same hour pays nothing
+ *                  twice: payouts lock per operator and pay only what is available)
  */
 import type { Deps } from './deps.ts'
 import { runBookingMaintenance } from './pillars/booking/service.ts'
 import { pruneIdempotencyKeys } from './core/http/idempotency-store.ts'
 import { releaseOperatorFunds } from './pillars/partner/ledger/earnings.ts'
+import { runPayoutsFromConfig } from './pillars/partner/ledger/payouts.ts'
 import { capturePayments, reconcilePayments } from './pillars/booking/payments/service.ts'
 
 export async function runMinuteMaintenance(deps: Deps): Promise<Record<string, number>> {
@@ -26,5 +29,10 @@ export async function runHourlyMaintenance(deps: Deps): Promise<Record<string, n
   const now = deps.clock.now()
   const idempotencyKeysPruned = await pruneIdempotencyKeys(deps.db.orm, { now })
   const released = await deps.db.orm.transaction((tx) => releaseOperatorFunds(tx, now))
-  return { idempotencyKeysPruned, earningsReleased: released.length }
+  const report: Record<string, number> = { idempotencyKeysPruned, earningsReleased: released.length }
+  if (now.getUTCHours() === deps.config.PAYOUT_RUN_HOUR_UTC) {
+    const run = await runPayoutsFromConfig(deps)
+    Object.assign(report, { payoutsPaid: run.paid.length, payoutsFailed: run.failed.length, payoutsPending: run.pending.length })
+  }
+  return report
 }

@@ -4,13 +4,14 @@
  * from the request.
  */
 import { createRoute, z } from '@hono/zod-openapi'
+import { setCommission } from '../pillars/partner/ledger/commission.ts'
 import { newRouter } from './env.ts'
 import { errorResponses } from '../core/http/problem.ts'
 import { requireAuth, requireRole } from '../core/auth/guard.ts'
 import { trialBalance } from '../core/ledger/index.ts'
 import { getOwnOperator } from '../pillars/discovery/service.ts'
 import { balances } from '../pillars/partner/ledger/earnings.ts'
-import { runPayouts } from '../pillars/partner/ledger/payouts.ts'
+import { runPayoutsFromConfig } from '../pillars/partner/ledger/payouts.ts'
 import { PAYOUT_PROVIDERS, payoutDestinationSchema, setPayoutMethod, verifyPayoutMethod, viewPayoutMethod } from '../pillars/partner/ledger/payout-methods.ts'
 import { idParam, json, jsonResponse } from './tours-schemas.ts'
 
@@ -89,6 +90,21 @@ const verifyMethodRoute = createRoute({
   responses: { 200: jsonResponse('The verified method', payoutMethodSchema), ...errorResponses(400, 401, 403, 404) },
 })
 
+const commissionSchema = z
+  .object({ operatorId: z.uuid(), commissionBps: z.number().int(), custom: z.boolean() })
+  .openapi('OperatorCommission')
+
+const setCommissionRoute = createRoute({
+  method: 'put',
+  path: '/v1/admin/operators/{id}/commission',
+  tags: ['admin', 'payouts'],
+  summary: "Set an operator's commission (basis points; null returns them to PLATFORM_COMMISSION_BPS)",
+  description: 'Applies from the next captured payment; captures already posted keep the rate they were posted with.',
+  ...admins,
+  request: { params: idParam, body: json(z.object({ commissionBps: z.number().int().min(0).max(10_000).nullable() })) },
+  responses: { 200: jsonResponse('The rate now in force', commissionSchema), ...errorResponses(400, 401, 403, 404, 415) },
+})
+
 const ownBalanceRoute = createRoute({
   method: 'get',
   path: '/v1/operator/balance',
@@ -110,18 +126,11 @@ const setMethodRoute = createRoute({
 })
 
 export const adminPayoutRoutes = newRouter()
-  .openapi(runPayoutsRoute, async (c) => {
-    const { db, config, clock, logger, payoutProviderFor } = c.var.deps
-    const report = await runPayouts(
-      { db, logger },
-      {
-        providerFor: payoutProviderFor ?? (() => undefined),
-        now: clock.now(),
-        minAmount: config.PAYOUT_MIN_AMOUNT,
-        retryAfterMs: config.PAYOUT_RETRY_AFTER_SECONDS * 1000,
-      },
-    )
-    return c.json(report, 200)
+  .openapi(runPayoutsRoute, async (c) => c.json(await runPayoutsFromConfig(c.var.deps), 200))
+  .openapi(setCommissionRoute, async (c) => {
+    const { db, clock, config } = c.var.deps
+    const input = { operatorId: c.req.valid('param').id, commissionBps: c.req.valid('json').commissionBps, at: clock.now(), by: c.var.user.id }
+    return c.json(await setCommission(db.orm, input, config.PLATFORM_COMMISSION_BPS), 200)
   })
   .openapi(trialBalanceRoute, async (c) => c.json(await trialBalance(c.var.deps.db.orm), 200))
   .openapi(verifyMethodRoute, async (c) => {

@@ -92,6 +92,8 @@ export const configSchema = z.object({
   /** Smallest payout, in minor units of the payout currency (100 = 1 RUB / 1 USD). */
   PAYOUT_MIN_AMOUNT: z.coerce.number().int().min(1).default(100),
   /** A payout whose provider call ended without an answer is retried (same idempotency key) after this long. */
+  /** The UTC hour of the daily payout run (2 = 14:00 in Kamchatka, after the morning's departures settle). */
+  PAYOUT_RUN_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(2),
   PAYOUT_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** How long a booking holds its seats while the traveller pays; then the maintenance sweep returns them. */
   BOOKING_HOLD_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),

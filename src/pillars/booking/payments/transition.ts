@@ -15,6 +15,7 @@ import type { ProviderPaymentStatus } from '../../../core/payments/provider.ts'
 import type { Actor } from '../../../events/envelope.ts'
 import { uuidv7 } from '../../../events/envelope.ts'
 import { publish } from '../../../events/publish.ts'
+import { commissionFor } from '../../partner/ledger/commission.ts'
 import { recordPaymentCaptured, recordRefund } from '../../partner/ledger/earnings.ts'
 import * as bookingRepo from '../repo.ts'
 import * as repo from './repo.ts'
@@ -103,7 +104,7 @@ async function postCapture(tx: Executor, deps: TransitionDeps, payment: PaymentR
     operatorId: booking!.operatorId,
     provider: payment.provider,
     gross: { amount: payment.capturedAmount, currency: payment.currency },
-    commissionBps: deps.config.PLATFORM_COMMISSION_BPS,
+    commissionBps: await commissionFor(tx, booking!.operatorId, deps.config.PLATFORM_COMMISSION_BPS),
     occurredAt: at,
   })
   for (const refund of await repo.refundsOf(tx, payment.id)) {

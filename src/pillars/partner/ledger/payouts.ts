@@ -21,6 +21,7 @@ import type { Logger } from '../../../core/monitoring/logger.ts'
 import type { Money, PaymentProvider, PayoutDestination } from '../../../core/payments/provider.ts'
 import { publish } from '../../../events/publish.ts'
 import { uuidv7 } from '../../../events/envelope.ts'
+import type { Deps } from '../../../deps.ts'
 import { accounts, ACCOUNT_KINDS } from './accounts.ts'
 import { releaseOperatorFunds } from './earnings.ts'
 
@@ -215,6 +216,20 @@ async function executePayout(deps: PayoutDeps, payout: PayoutRow, provider: Paym
   }
   await deps.db.orm.execute(sql`update payouts set provider_payout_id = ${result.providerPayoutId} where id = ${payout.id}`)
   return { ...base, status: 'pending' }
+}
+
+/** A payout run with the deployment's settings: what the admin endpoint and the daily maintenance run. */
+export function runPayoutsFromConfig(deps: Pick<Deps, 'db' | 'logger' | 'config' | 'clock' | 'payoutProviderFor'>): Promise<PayoutRunReport> {
+  const { db, logger, config, clock, payoutProviderFor } = deps
+  return runPayouts(
+    { db, logger },
+    {
+      providerFor: payoutProviderFor ?? (() => undefined),
+      now: clock.now(),
+      minAmount: config.PAYOUT_MIN_AMOUNT,
+      retryAfterMs: config.PAYOUT_RETRY_AFTER_SECONDS * 1000,
+    },
+  )
 }
 
 export interface SettleInput {
