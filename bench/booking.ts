@@ -17,7 +17,7 @@ import postgres from 'postgres'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { sql } from 'drizzle-orm'
-import { quantile } from './lib.ts'
+import { productionSecrets, quantile } from './lib.ts'
 import { parseConfig } from '../src/core/config/schema.ts'
 import { postgresDatabase } from '../src/core/db/postgres.ts'
 import { queryRows, type Database } from '../src/core/db/index.ts'
@@ -96,7 +96,7 @@ async function main() {
     db = postgresDatabase({ url: u.toString(), max: CLIENTS })
     await migrate(db, await loadMigrations())
     const { traveller, departureIds, hotDepartureId } = await seed(db)
-    const config = parseConfig({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATABASE_URL: u.toString(), LOG_LEVEL: 'silent' })
+    const config = parseConfig({ NODE_ENV: 'production', ...productionSecrets(), DATABASE_URL: u.toString(), LOG_LEVEL: 'silent' })
     const deps: BookingDeps = { db, config, clock: systemClock, events: detachedEventBus }
 
     log(`warming up…`)
