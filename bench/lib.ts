@@ -14,14 +14,17 @@ export function cleanEnv(extra: Record<string, string>): Record<string, string> 
 }
 
 /**
- * The secrets production start-up insists on, fresh for each run: a JWT secret and an Ed25519 ticket signing key
- * (PKCS8 DER, base64url — the form TICKET_SIGNING_KEY takes).
+ * The secrets production start-up insists on, fresh for each run: a JWT secret, an Ed25519 ticket signing key
+ * (PKCS8 DER, base64url — the form TICKET_SIGNING_KEY takes) and a payment provider (production refuses the
+ * sandbox). The Stripe keys are well-formed placeholders: no benchmark takes a payment, so nothing calls Stripe.
  */
-export function productionSecrets(): { JWT_SECRET: string; TICKET_SIGNING_KEY: string } {
+export function productionSecrets(): Record<'JWT_SECRET' | 'TICKET_SIGNING_KEY' | 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET', string> {
   const { privateKey } = generateKeyPairSync('ed25519')
   return {
     JWT_SECRET: randomBytes(32).toString('hex'),
     TICKET_SIGNING_KEY: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url'),
+    STRIPE_SECRET_KEY: `sk_test_bench_${randomBytes(12).toString('hex')}`,
+    STRIPE_WEBHOOK_SECRET: `whsec_bench_${randomBytes(12).toString('hex')}`,
   }
 }
 
