@@ -91,6 +91,9 @@ function blockHtml(block: Block): string {
   }
 }
 
+/** A table row is one line of the text part: a cell's own line breaks become commas. */
+const oneLine = (cell: string) => cell.replace(/\s*\r?\n\s*/g, ', ')
+
 function blockText(block: Block, colon: string): string {
   switch (block.type) {
     case 'paragraph':
@@ -104,7 +107,7 @@ function blockText(block: Block, colon: string): string {
     case 'list':
       return [...(block.title ? [block.title] : []), ...block.items.map((i) => `- ${i}`)].join('\n')
     case 'table':
-      return block.rows.map((row, i) => `${i + 1}. ${row.map((cell, j) => (j === 0 ? cell : `${block.columns[j]}${colon}${cell}`)).join('; ')}`).join('\n')
+      return block.rows.map((row, i) => `${i + 1}. ${row.map((cell, j) => oneLine(j === 0 ? cell : `${block.columns[j]}${colon}${cell}`)).join('; ')}`).join('\n')
   }
 }
 

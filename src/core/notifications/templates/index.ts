@@ -12,9 +12,23 @@ import type { Locale } from './i18n.ts'
 import { renderContext, type TemplateDefinition } from './template.ts'
 import { truncate } from './sms-segments.ts'
 import { bookingConfirmed } from './booking-confirmed.ts'
+import { bookingConfirmedOperator } from './booking-confirmed-operator.ts'
+import { bookingCancelled } from './booking-cancelled.ts'
+import { refundIssued } from './refund-issued.ts'
+import { departureCancelled } from './departure-cancelled.ts'
+import { departureReminder } from './departure-reminder.ts'
+import { reviewRequest } from './review-request.ts'
+import { operatorManifest } from './operator-manifest.ts'
 
 export const TEMPLATES = {
   booking_confirmed: bookingConfirmed,
+  booking_confirmed_operator: bookingConfirmedOperator,
+  booking_cancelled: bookingCancelled,
+  refund_issued: refundIssued,
+  departure_cancelled: departureCancelled,
+  departure_reminder: departureReminder,
+  review_request: reviewRequest,
+  operator_manifest: operatorManifest,
 } as const
 
 export type NotificationKind = keyof typeof TEMPLATES

@@ -85,8 +85,9 @@ export interface FitOptions {
 
 /**
  * The longest text `build` makes that fits in `maxSegments`: elastic fields (a tour title, a meeting point) are
- * shortened with an ellipsis in the order given, first down to their `min`, then as far as needed; if the fixed
- * text alone is still too long, the whole message is cut. The result always fits. The ellipsis is `...` when the
+ * shortened with an ellipsis in the order given, first down to their `min`, then as far as needed (to one letter and
+ * the ellipsis); if the fixed text alone is still too long, the whole message is cut — a last resort that would cut a
+ * link too, so templates keep their fixed text well inside the budget (their tests check it with long titles). The result always fits. The ellipsis is `...` when the
  * message is otherwise GSM-7 (`…` would switch it to UCS-2 and more than halve its room), `…` otherwise.
  */
 export function fitSms<K extends string>(
@@ -102,7 +103,8 @@ export function fitSms<K extends string>(
   const ellipsis = isGsm7(full) ? '...' : '…'
   const lengths = Object.fromEntries(keys.map((k) => [k, graphemes(elastic[k].text).length])) as Record<K, number>
 
-  for (const floorOf of [(k: K) => elastic[k].min ?? 0, () => 0]) {
+  // Second pass: a field keeps at least one letter and the ellipsis, so a quoted title never reads `«»`.
+  for (const floorOf of [(k: K) => elastic[k].min ?? 0, () => 2]) {
     for (const key of keys) {
       const floor = Math.min(floorOf(key), lengths[key])
       const at = (n: number) => build({ ...current, [key]: truncate(elastic[key].text, n, ellipsis) })
