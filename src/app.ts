@@ -30,6 +30,7 @@ import { operatorRoutes } from './routes/operators.ts'
 import { ticketRoutes } from './routes/tickets.ts'
 import { adminPayoutRoutes } from './routes/admin-payouts.ts'
 import { bookingRoutes } from './routes/bookings.ts'
+import { adminNotificationPreviewRoutes } from './routes/admin-notification-preview.ts'
 import { paymentRoutes } from './routes/payments.ts'
 import { sandboxPageRoutes, webhookRoutes } from './routes/webhooks.ts'
 
@@ -101,6 +102,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', adminPayoutRoutes)
     .route('/', bookingRoutes)
     .route('/', paymentRoutes)
+    .route('/', adminNotificationPreviewRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {
