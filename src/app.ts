@@ -3,7 +3,7 @@
  * first (request id, services, logger, security headers, deadline, logs and metrics — every answer gets them),
  * then CORS, and for the JSON API the body limit and content type. 405 is decided in the not-found handler.
  */
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps.ts'
@@ -84,10 +84,13 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     )
   }
   // Provider webhooks are read whole before their signature is checked: the same cap keeps a forged giant out.
-  const limitBody = bodyLimit({
+  const bodyCap = bodyLimit({
     maxSize: config.BODY_LIMIT_BYTES,
     onError: (c) => renderProblem(c, new DomainError('payload_too_large', `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes`)),
   })
+  // GET and HEAD bodies are never read, and the stock middleware would build a full Fetch Request to look for one
+  // (the single largest cost of a cached catalogue read on Node).
+  const limitBody: MiddlewareHandler = (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : bodyCap(c, next))
   app.use('/v1/*', limitBody)
   app.use('/webhooks/*', limitBody)
   app.use('/v1/*', requireJsonBody())
