@@ -1,0 +1,66 @@
+/** Strings every template uses: head counts with their plurals, field labels, greetings and footers. */
+import type { Catalog } from './i18n.ts'
+
+const ru = {
+  'party.adult': { one: '{count} взрослый', few: '{count} взрослых', many: '{count} взрослых', other: '{count} взрослого' },
+  'party.child': { one: '{count} ребёнок', few: '{count} ребёнка', many: '{count} детей', other: '{count} ребёнка' },
+  'party.senior': { one: '{count} пенсионер', few: '{count} пенсионера', many: '{count} пенсионеров', other: '{count} пенсионера' },
+  'party.infant': { one: '{count} младенец', few: '{count} младенца', many: '{count} младенцев', other: '{count} младенца' },
+  seats: { one: '{count} место', few: '{count} места', many: '{count} мест', other: '{count} места' },
+  greeting: 'Здравствуйте, {name}!',
+  'label.tour': 'Тур',
+  'label.departure': 'Начало',
+  'label.meetingPoint': 'Место сбора',
+  'label.party': 'Участники',
+  'label.totalPaid': 'Оплачено',
+  'label.total': 'Сумма',
+  'label.code': 'Код бронирования',
+  'label.traveller': 'Путешественник',
+  'label.contact': 'Контакт',
+  'footer.traveller': 'KamHub — туры по Камчатке. Есть вопрос по бронированию? Просто ответьте на это письмо.',
+  'footer.operator': 'KamHub для партнёров. Это служебное письмо о ваших выездах.',
+} as const
+
+export type SharedKey = keyof typeof ru
+
+export const SHARED_MESSAGES: Catalog<SharedKey> = {
+  ru,
+  en: {
+    'party.adult': { one: '{count} adult', other: '{count} adults' },
+    'party.child': { one: '{count} child', other: '{count} children' },
+    'party.senior': { one: '{count} senior', other: '{count} seniors' },
+    'party.infant': { one: '{count} infant', other: '{count} infants' },
+    seats: { one: '{count} place', other: '{count} places' },
+    greeting: 'Hello {name},',
+    'label.tour': 'Tour',
+    'label.departure': 'Starts',
+    'label.meetingPoint': 'Meeting point',
+    'label.party': 'Travellers',
+    'label.totalPaid': 'Paid',
+    'label.total': 'Amount',
+    'label.code': 'Confirmation code',
+    'label.traveller': 'Traveller',
+    'label.contact': 'Contact',
+    'footer.traveller': 'KamHub — tours in Kamchatka. A question about your booking? Just reply to this email.',
+    'footer.operator': 'KamHub for partners. A service message about your departures.',
+  },
+  zh: {
+    'party.adult': '{count}名成人',
+    'party.child': '{count}名儿童',
+    'party.senior': '{count}名长者',
+    'party.infant': '{count}名婴儿',
+    seats: '{count}个名额',
+    greeting: '{name}，您好！',
+    'label.tour': '行程',
+    'label.departure': '出发时间',
+    'label.meetingPoint': '集合地点',
+    'label.party': '出行人员',
+    'label.totalPaid': '已付款',
+    'label.total': '金额',
+    'label.code': '预订码',
+    'label.traveller': '游客',
+    'label.contact': '联系方式',
+    'footer.traveller': 'KamHub — 堪察加旅游。对预订有疑问？直接回复此邮件即可。',
+    'footer.operator': 'KamHub 合作伙伴服务。这是一封关于您出团安排的服务邮件。',
+  },
+}
