@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { paymentsConfigShape } from '../payments/config.ts'
+import { notificationsConfigShape } from '../notifications/config.ts'
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -130,8 +131,6 @@ export const configSchema = z.object({
   NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** Node/Deno: how often the queue worker looks for due notifications (it is also woken when a subscriber adds some). */
   NOTIFY_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
-  /** The From of every e-mail. */
-  NOTIFY_EMAIL_FROM: z.string().min(3).default('KamHub <noreply@kamhub.local>'),
   /** Per-provider send rates (per process), e.g. `twilio=1,resend=10`: sends per second, bursts of the same size. */
   NOTIFY_RATE_LIMITS: z
     .string()
@@ -146,6 +145,7 @@ export const configSchema = z.object({
     )
     .default({}),
   ...paymentsConfigShape,
+  ...notificationsConfigShape,
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }

@@ -27,6 +27,8 @@ export interface NotificationsRuntime {
 }
 
 export const DEV_INBOX = 'dev-inbox'
+/** The dev inbox's sender (a real provider requires EMAIL_FROM: from-config refuses to start without it). */
+const DEV_EMAIL_FROM = 'KamHub <noreply@kamhub.local>'
 
 /**
  * Channels from the providers config built. Any channel left without a provider falls back to the dev inbox,
@@ -34,7 +36,7 @@ export const DEV_INBOX = 'dev-inbox'
  * an e-mail provider would otherwise swallow every receipt.
  */
 export function notificationChannels(
-  config: Pick<Config, 'production' | 'ALLOW_DEV_ADAPTERS' | 'NOTIFY_EMAIL_FROM' | 'NOTIFY_RATE_LIMITS'>,
+  config: Pick<Config, 'production' | 'ALLOW_DEV_ADAPTERS' | 'EMAIL_FROM' | 'NOTIFY_RATE_LIMITS'>,
   providers: { email?: readonly EmailProvider[]; sms?: readonly SmsProvider[]; push?: readonly PushProvider[] } = {},
 ): NotificationChannels {
   const email = providers.email ?? []
@@ -51,7 +53,7 @@ export function notificationChannels(
     email,
     sms,
     push,
-    emailFrom: config.NOTIFY_EMAIL_FROM,
+    emailFrom: config.EMAIL_FROM ?? DEV_EMAIL_FROM,
     devInbox: missing.length > 0,
     ...(Object.keys(limits).length ? { admit: rateLimits(limits as Partial<Record<NotificationProviderName, { capacity: number; perSecond: number }>>) } : {}),
   }
