@@ -33,6 +33,7 @@ import { bookingRoutes } from './routes/bookings.ts'
 import { paymentRoutes } from './routes/payments.ts'
 import { sandboxPageRoutes, webhookRoutes } from './routes/webhooks.ts'
 import { notificationRoutes } from './routes/notifications.ts'
+import { adminNotificationPreviewRoutes } from './routes/admin-notification-preview.ts'
 import { notificationWebhookRoutes } from './routes/notification-webhooks.ts'
 
 export interface AppOptions {
@@ -104,6 +105,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', bookingRoutes)
     .route('/', paymentRoutes)
     .route('/', notificationRoutes)
+    .route('/', adminNotificationPreviewRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   app.doc31('/openapi.json', {
