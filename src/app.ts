@@ -33,6 +33,8 @@ import { bookingRoutes } from './routes/bookings.ts'
 import { adminNotificationPreviewRoutes } from './routes/admin-notification-preview.ts'
 import { paymentRoutes } from './routes/payments.ts'
 import { sandboxPageRoutes, webhookRoutes } from './routes/webhooks.ts'
+import { notificationRoutes } from './routes/notifications.ts'
+import { notificationWebhookRoutes } from './routes/notification-webhooks.ts'
 
 export interface AppOptions {
   /**
@@ -105,6 +107,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     .route('/', adminPayoutRoutes)
     .route('/', bookingRoutes)
     .route('/', paymentRoutes)
+    .route('/', notificationRoutes)
     .route('/', adminNotificationPreviewRoutes)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
@@ -117,7 +120,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     },
   })
   // Provider webhooks and the dev sandbox page: not part of the app API (typed client, /openapi.json).
-  app.route('/', webhookRoutes).route('/', sandboxPageRoutes)
+  app.route('/', webhookRoutes).route('/', sandboxPageRoutes).route('/', notificationWebhookRoutes)
   // QStash's way back in (Workers event delivery): internal, so in neither the typed client nor /openapi.json.
   app.route('/', internalEventRoutes({ subscriptions }))
   const allowedMethods = allowedMethodsFor(app)

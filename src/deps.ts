@@ -12,6 +12,7 @@ import type { DocsAssets } from './core/http/docs-assets.ts'
 import type { EventBus } from './events/bus.ts'
 import type { PaymentProvider } from './core/payments/provider.ts'
 import type { PaymentsFromConfig } from './core/payments/from-config.ts'
+import type { NotificationsRuntime } from './pillars/engagement/notifications/channels.ts'
 
 export interface Clock {
   now(): Date
@@ -39,4 +40,9 @@ export interface Deps {
    * src/pillars/booking/payments/registry.ts. Without it, starting a payment is a 503 and webhooks are refused.
    */
   payments?: PaymentsFromConfig
+  /**
+   * The notification channels (providers in failover order, or the dev inbox) and the queue worker's wake-up.
+   * Without it nothing is sent: rows stay queued until a process that has it runs the queue.
+   */
+  notifications?: NotificationsRuntime
 }

@@ -6,6 +6,9 @@
  *   every minute — booking holds that ran out return their seats; underfilled departures past their deadline are
  *                  cancelled (full refunds); finished departures complete their bookings; authorized payments
  *                  due for capture are captured; payments no webhook settled are fetched back (reconciliation)
+ *                  notifications: the operator manifests whose evening-before has come are queued, critical alerts
+ *                  not confirmed delivered escalate, due notifications are sent (servers also run the queue every
+ *                  NOTIFY_POLL_INTERVAL_MS; Workers only here, from the cron trigger)
  *   every hour   — expired Idempotency-Keys are pruned; operator earnings past their hold become available;
  *                  in the hour PAYOUT_RUN_HOUR_UTC, the daily payout run (a second run in the same hour pays nothing
  *                  twice: payouts lock per operator and pay only what is available)
@@ -16,13 +19,17 @@ import { pruneIdempotencyKeys } from './core/http/idempotency-store.ts'
 import { releaseOperatorFunds } from './pillars/partner/ledger/earnings.ts'
 import { runPayoutsFromConfig } from './pillars/partner/ledger/payouts.ts'
 import { capturePayments, reconcilePayments } from './pillars/booking/payments/service.ts'
+import { runNotificationQueue } from './pillars/engagement/notifications/worker.ts'
+import { queueOperatorManifests } from './pillars/engagement/notifications/manifests.ts'
 
 export async function runMinuteMaintenance(deps: Deps): Promise<Record<string, number>> {
   const now = deps.clock.now()
   const booking = await runBookingMaintenance(deps, now)
   const paymentsCaptured = await capturePayments(deps, now)
   const paymentsReconciled = await reconcilePayments(deps, now)
-  return { ...booking, paymentsCaptured, paymentsReconciled }
+  const manifestsQueued = await queueOperatorManifests(deps, now)
+  const notifications = await runNotificationQueue(deps, now)
+  return { ...booking, paymentsCaptured, paymentsReconciled, manifestsQueued, ...notifications }
 }
 
 export async function runHourlyMaintenance(deps: Deps): Promise<Record<string, number>> {

@@ -8,7 +8,8 @@ import type { CodeSubscription } from './events/subscription.ts'
 import { catalogueCacheSubscription } from './pillars/discovery/cache.ts'
 import { payoutScheduleSubscription } from './pillars/partner/ledger/subscriptions.ts'
 import { paymentsSubscription } from './pillars/booking/payments/subscriptions.ts'
+import { notificationsSubscription } from './pillars/engagement/notifications/subscriptions.ts'
 
 export function codeSubscriptions(deps: Deps): CodeSubscription[] {
-  return [catalogueCacheSubscription(deps), payoutScheduleSubscription(deps), paymentsSubscription(deps)]
+  return [catalogueCacheSubscription(deps), payoutScheduleSubscription(deps), paymentsSubscription(deps), notificationsSubscription(deps)]
 }

@@ -29,6 +29,9 @@ import { createWebhookSender } from '../events/webhooks.ts'
 import { pruneDeliveries, retentionFromConfig } from '../events/retention.ts'
 import { runHourlyMaintenance, runMinuteMaintenance } from '../maintenance.ts'
 import { seedIfEmpty } from '../pillars/discovery/seed.ts'
+import { notificationProvidersFromConfigNode } from '../core/notifications/from-config.node.ts'
+import { notificationChannels } from '../pillars/engagement/notifications/channels.ts'
+import { startNotificationWorker, type NotificationWorker } from '../pillars/engagement/notifications/worker.ts'
 
 export interface ServerDeps {
   deps: Deps
@@ -56,6 +59,12 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
     }
     const events = { afterCommit: () => dispatcher?.kick(), lagSeconds: () => lagSeconds(db) }
     const payments = paymentsRegistry(config, { logger })
+    const providers = notificationProvidersFromConfigNode(config)
+    for (const warning of providers.warnings) logger.warn(warning)
+    // The queue worker is started with the dispatcher (start()); until then a kick does nothing.
+    let notificationWorker: NotificationWorker | undefined
+    const notifications = { channels: notificationChannels(config, providers), kick: () => notificationWorker?.kick() }
+    if (notifications.channels.devInbox) logger.info('notification channels without a provider store messages in the dev inbox (/dev/inbox)')
     const deps: Deps = {
       config,
       db,
@@ -67,6 +76,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
       docsAssets: nodeDocsAssets(),
       events,
       payments,
+      notifications,
       payoutProviderFor: payoutProviderLookup(payments),
     }
     await bootstrapAdmin(deps)
@@ -122,6 +132,8 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
           firstPrune.unref?.()
           minuteTimer = setInterval(tick, 60_000)
           minuteTimer.unref?.()
+          // Notifications go out within NOTIFY_POLL_INTERVAL_MS (or at once when a subscriber kicks), not at the minute.
+          notificationWorker = startNotificationWorker(deps)
         }
         // First run of the embedded default: the demo catalogue loads in the background; the server answers at once.
         if (db.kind === 'pglite') seeding = seedIfEmpty(deps)
@@ -135,6 +147,8 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
         clearTimeout(firstPrune)
         await seeding
         await dispatcher?.stop()
+        await notificationWorker?.stop()
+        for (const p of providers.push) await p.close?.()
         await db.close()
       },
     }

@@ -30,6 +30,8 @@ import { upstashCacheClientOptions } from '../core/cache/upstash.ts'
 import { staticDocsAssets } from '../core/http/docs-assets.ts'
 import { systemClock, type Deps } from '../deps.ts'
 import { paymentsRegistry, payoutProviderLookup } from '../pillars/booking/payments/registry.ts'
+import { notificationProvidersFromConfig } from '../core/notifications/from-config.ts'
+import { notificationChannels } from '../pillars/engagement/notifications/channels.ts'
 
 export interface WorkerEnv {
   HYPERDRIVE: Hyperdrive
@@ -55,6 +57,9 @@ function isolateFor(env: WorkerEnv): Isolate {
   const metrics = new MetricsRegistry()
   const observe = queryObserver(metrics, logger, config.SLOW_QUERY_MS)
   const payments = paymentsRegistry(config, { logger })
+  // Workers send notifications from the cron trigger's minute maintenance (no timer between requests here).
+  const providers = notificationProvidersFromConfig(config)
+  for (const warning of providers.warnings) logger.warn(warning)
   const deps: Deps = {
     config,
     db: requestScopedOnly(),
@@ -67,6 +72,7 @@ function isolateFor(env: WorkerEnv): Isolate {
     docsAssets: staticDocsAssets({ 'swagger-ui-bundle.js': swaggerUiBundle, 'swagger-ui.css': swaggerUiCss }),
     events: detachedEventBus,
     payments,
+    notifications: { channels: notificationChannels(config, providers) },
     payoutProviderFor: payoutProviderLookup(payments),
   }
   // Only the names and patterns are used here (claims, registration); handlers are built per delivery request.

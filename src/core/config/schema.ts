@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { paymentsConfigShape } from '../payments/config.ts'
+import { notificationsConfigShape } from '../notifications/config.ts'
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -116,7 +117,35 @@ export const configSchema = z.object({
    * YooKassa's notifications are trusted by source address, so without it they are refused.
    */
   TRUSTED_PROXY_IP_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).transform((v) => v.toLowerCase()).optional(),
+  /** Seconds a critical alert (a cancelled departure) has to be confirmed delivered before the next channel (push → SMS → e-mail). */
+  NOTIFY_ESCALATE_AFTER_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  /** Send attempts of one notification before it is dead. */
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** First retry delay after an outage or a rate limit; doubles per attempt (with jitter) up to NOTIFY_BACKOFF_MAX_SECONDS. */
+  NOTIFY_BACKOFF_BASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  NOTIFY_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+  /** How long a claimed notification is a worker's before another may take it over (a crashed worker's rows). */
+  NOTIFY_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Notifications one worker claims per round, and how many it sends at once. */
+  NOTIFY_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Node/Deno: how often the queue worker looks for due notifications (it is also woken when a subscriber adds some). */
+  NOTIFY_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  /** Per-provider send rates (per process), e.g. `twilio=1,resend=10`: sends per second, bursts of the same size. */
+  NOTIFY_RATE_LIMITS: z
+    .string()
+    .regex(/^\s*[a-z]+\s*=\s*\d+(\.\d+)?\s*(,\s*[a-z]+\s*=\s*\d+(\.\d+)?\s*)*$/, 'provider=perSecond pairs, e.g. twilio=1,resend=10')
+    .transform((v) =>
+      Object.fromEntries(
+        v.split(',').map((pair) => {
+          const [name, rate] = pair.split('=').map((x) => x.trim())
+          return [name!, { perSecond: Number(rate), capacity: Math.max(1, Number(rate)) }]
+        }),
+      ) as Record<string, { perSecond: number; capacity: number }>,
+    )
+    .default({}),
   ...paymentsConfigShape,
+  ...notificationsConfigShape,
 })
 
 export type Config = z.output<typeof configSchema> & { production: boolean }
