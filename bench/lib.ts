@@ -1,6 +1,7 @@
 /** Small helpers for the benchmark: child servers, /proc readings, statistics. Linux only (reads /proc). */
 import { fork, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import webPush from 'web-push'
 import { readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -15,16 +16,27 @@ export function cleanEnv(extra: Record<string, string>): Record<string, string> 
 
 /**
  * The secrets production start-up insists on, fresh for each run: a JWT secret, an Ed25519 ticket signing key
- * (PKCS8 DER, base64url — the form TICKET_SIGNING_KEY takes) and a payment provider (production refuses the
- * sandbox). The Stripe keys are well-formed placeholders: no benchmark takes a payment, so nothing calls Stripe.
+ * (PKCS8 DER, base64url — the form TICKET_SIGNING_KEY takes), a payment provider (production refuses the sandbox)
+ * and a provider per notification channel (production refuses the dev inbox). Provider keys are well-formed
+ * placeholders: no benchmark books, pays or notifies, so no provider is ever called.
  */
-export function productionSecrets(): Record<'JWT_SECRET' | 'TICKET_SIGNING_KEY' | 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET', string> {
+export function productionSecrets(): Record<string, string> {
   const { privateKey } = generateKeyPairSync('ed25519')
+  const vapid = webPush.generateVAPIDKeys()
+  const token = () => randomBytes(12).toString('hex')
   return {
     JWT_SECRET: randomBytes(32).toString('hex'),
     TICKET_SIGNING_KEY: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url'),
-    STRIPE_SECRET_KEY: `sk_test_bench_${randomBytes(12).toString('hex')}`,
-    STRIPE_WEBHOOK_SECRET: `whsec_bench_${randomBytes(12).toString('hex')}`,
+    STRIPE_SECRET_KEY: `sk_test_bench_${token()}`,
+    STRIPE_WEBHOOK_SECRET: `whsec_bench_${token()}`,
+    EMAIL_FROM: 'KamHub bench <bench@kamhub.invalid>',
+    RESEND_API_KEY: `re_bench_${token()}`,
+    TWILIO_ACCOUNT_SID: `AC${token()}`,
+    TWILIO_AUTH_TOKEN: token(),
+    TWILIO_FROM: '+15005550006',
+    VAPID_PUBLIC_KEY: vapid.publicKey,
+    VAPID_PRIVATE_KEY: vapid.privateKey,
+    VAPID_SUBJECT: 'mailto:bench@kamhub.invalid',
   }
 }
 
