@@ -40,8 +40,8 @@ describe('hourly maintenance', () => {
   it('prunes idempotency keys past their expiry', async () => {
     await t.deps.db.orm.execute(sql`
       insert into idempotency_keys (scope, key, fingerprint, lock_token, locked_at, status, headers, body, created_at, completed_at, expires_at)
-      values ('test', 'old-key', ${'0'.repeat(64)}, ${crypto.randomUUID()}, ${new Date('2026-06-01T00:00:00Z')}, 201, '{}', '{}',
-              ${new Date('2026-06-01T00:00:00Z')}, ${new Date('2026-06-01T00:00:01Z')}, ${new Date('2026-06-02T00:00:00Z')})`)
+      values ('test', 'old-key', ${'0'.repeat(64)}, ${crypto.randomUUID()}, '2026-06-01T00:00:00Z', 201, '{}', '{}',
+              '2026-06-01T00:00:00Z', '2026-06-01T00:00:01Z', '2026-06-02T00:00:00Z')`)
     now = new Date('2026-07-02T05:00:00Z')
     expect((await runHourlyMaintenance(t.deps)).idempotencyKeysPruned).toBeGreaterThanOrEqual(1)
     expect(await queryRows(t.deps.db.orm, sql`select 1 from idempotency_keys where key = 'old-key'`)).toHaveLength(0)

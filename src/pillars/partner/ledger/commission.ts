@@ -28,7 +28,7 @@ export async function setCommission(ex: Executor, input: { operatorId: string; c
   }
   await ex.execute(sql`
     insert into operator_commissions (operator_id, commission_bps, updated_at, updated_by)
-    values (${input.operatorId}, ${input.commissionBps}, ${input.at}, ${input.by})
+    values (${input.operatorId}, ${input.commissionBps}, ${input.at.toISOString()}, ${input.by})
     on conflict (operator_id) do update set commission_bps = excluded.commission_bps, updated_at = excluded.updated_at, updated_by = excluded.updated_by`)
   return { operatorId: input.operatorId, commissionBps: input.commissionBps, custom: true }
 }
