@@ -1,11 +1,13 @@
 /**
  * /webhooks/notifications/{resend|sendgrid|twilio|smsru}: delivery statuses, verified by the adapter over the raw
  * body (read before anything parses it) and, for Twilio, the public URL it called. An invalid signature is a
- * 401 and changes nothing. /dev/inbox(.json): what the embedded default stored instead of sending (404 unless the
+ * 401 and changes nothing. SMS.ru repeats a callback until it reads the text `100`, so it gets that instead of
+ * the JSON summary the others get. /dev/inbox(.json): what the embedded default stored instead of sending (404 unless the
  * dev inbox is on), as a page under a strict CSP with each e-mail in a sandboxed iframe.
  */
 import type { Context } from 'hono'
 import { DomainError } from '../core/errors.ts'
+import { SMSRU_CALLBACK_ANSWER } from '../core/notifications/smsru.ts'
 import { handleDeliveryWebhook, isWebhookProvider } from '../pillars/engagement/notifications/delivery.ts'
 import { DEV_INBOX_CSP, devInboxMessages, devInboxPage } from '../pillars/engagement/notifications/dev-inbox.ts'
 import { newRouter, type AppEnv } from './env.ts'
@@ -23,6 +25,7 @@ export const notificationWebhookRoutes = newRouter()
     if (!isWebhookProvider(provider)) throw new DomainError('not_found', `No delivery webhook for ${provider}`)
     const rawBody = await c.req.text() // before any parsing: the signature covers these bytes
     const result = await handleDeliveryWebhook(c.var.deps, provider, { rawBody, headers: c.req.raw.headers, url: publicUrl(c) })
+    if (provider === 'smsru') return c.text(SMSRU_CALLBACK_ANSWER, 200)
     return c.json({ received: true, applied: result.applied }, 200)
   })
   .get('/dev/inbox.json', async (c) => c.json({ items: await devInboxMessages(c.var.deps) }, 200))
