@@ -8,13 +8,18 @@ import type { Deps } from '../../../deps.ts'
 import { escalateNotifications } from './escalation.ts'
 import { processNotifications } from './processor.ts'
 
-export async function runNotificationQueue(deps: Pick<Deps, 'db' | 'config' | 'logger' | 'notifications'>, now: Date, { maxBatches = 10 } = {}): Promise<Record<string, number>> {
+/**
+ * `now` is the round's time (escalation); each batch claims at `deps.clock.now()`, so its lease starts with its
+ * claim. A round of batches can outlast NOTIFY_LEASE_SECONDS, and a lease counted from the round's start would
+ * end before (or soon after) a late batch is claimed, letting another worker send the same rows meanwhile.
+ */
+export async function runNotificationQueue(deps: Pick<Deps, 'db' | 'config' | 'logger' | 'notifications' | 'clock'>, now: Date, { maxBatches = 10 } = {}): Promise<Record<string, number>> {
   if (!deps.notifications) return {}
   const notificationsEscalated = await escalateNotifications(deps, now)
   let notificationsSent = 0
   let notificationsFailed = 0
   for (let i = 0; i < maxBatches; i++) {
-    const r = await processNotifications(deps, now)
+    const r = await processNotifications(deps, deps.clock.now())
     notificationsSent += r.sent
     notificationsFailed += r.failed + r.dead
     if (r.claimed < deps.config.NOTIFY_BATCH_SIZE) break
