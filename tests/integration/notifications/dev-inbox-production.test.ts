@@ -67,4 +67,15 @@ describe('dev inbox in production', () => {
       await server.close()
     }
   })
+
+  it('production with ALLOW_DEV_ADAPTERS keeps messages in the inbox but never serves the page: it has no login', async () => {
+    const server: ServerDeps = await buildServerDeps({ ...productionBase(), ALLOW_DEV_ADAPTERS: 'true', DATA_DIR: join(dataDir, 'allowed') })
+    try {
+      expect(server.deps.notifications!.channels.devInbox).toBe(true)
+      const app = createApp(server.deps)
+      for (const path of ['/dev/inbox', '/dev/inbox.json']) expect((await app.request(path)).status, path).toBe(404)
+    } finally {
+      await server.close()
+    }
+  })
 })

@@ -177,3 +177,17 @@ describe('catalogs', () => {
     expect(out.email.subject).toBe('预订已确认：Восхождение на Авачинский вулкан')
   })
 })
+
+describe('rendering one channel', () => {
+  it('gives that channel exactly what the full render gives, and leaves the others empty', () => {
+    for (const kind of NOTIFICATION_KINDS) {
+      const full = renderNotification(kind, 'ru', sampleVariables(kind))
+      const email = renderNotification(kind, 'ru', sampleVariables(kind), { channel: 'email' })
+      const sms = renderNotification(kind, 'ru', sampleVariables(kind), { channel: 'sms' })
+      expect(email.email).toEqual(full.email)
+      expect(email.sms.body).toBe('')
+      expect(sms.sms).toEqual(full.sms)
+      expect(sms.email.html).toBe('')
+    }
+  })
+})

@@ -73,7 +73,16 @@ export function isNotificationKind(value: unknown): value is NotificationKind {
 export const PUSH_TITLE_MAX = 65
 export const PUSH_BODY_MAX = 180
 
-export function renderNotification<K extends NotificationKind>(kind: K, locale: Locale, variables: TemplateVariables<K>): RenderedNotification {
+/**
+ * Renders every channel's content, or — with `channel` — only what that channel sends (the queue renders per message
+ * and fitting an SMS is the costliest step); the other channels then come back empty.
+ */
+export function renderNotification<K extends NotificationKind>(
+  kind: K,
+  locale: Locale,
+  variables: TemplateVariables<K>,
+  { channel }: { channel?: NotificationChannel } = {},
+): RenderedNotification {
   if (!isNotificationKind(kind)) throw new TypeError(`unknown notification kind: ${String(kind)}`)
   // The per-kind types meet here; the schema check below is what makes `variables` safe for `render`.
   const template = TEMPLATES[kind] as unknown as TemplateDefinition<z.ZodType, string>
@@ -84,12 +93,12 @@ export function renderNotification<K extends NotificationKind>(kind: K, locale: 
       parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
     )
   }
-  const out = template.render(parsed.data, renderContext(template.messages, locale))
+  const out = template.render(parsed.data, renderContext(template.messages, locale, { sms: !channel || channel === 'sms' }))
   return {
     kind,
     locale,
     priority: template.priority,
-    email: renderEmail(out.email, locale),
+    email: !channel || channel === 'email' ? renderEmail(out.email, locale) : { subject: '', html: '', text: '' },
     sms: { body: out.sms },
     push: {
       title: truncate(out.push.title, PUSH_TITLE_MAX),

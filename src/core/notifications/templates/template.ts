@@ -45,14 +45,29 @@ export function defineTemplate<S extends z.ZodType, K extends string>(definition
 // SMS has no non-breaking or narrow spaces in GSM-7; Intl puts them in dates and amounts (`08:00 AM`, `12 500 ₽`).
 const SMS_SPACES = /[\u00a0\u2007\u2009\u202f]/g
 
-export function renderContext<K extends string>(messages: Catalog<K>, locale: Locale): RenderContext<K> {
-  const tr = createTranslator(mergeCatalogs(SHARED_MESSAGES, messages), locale)
+// A template's catalogue merged with the shared one, per locale: built once, not on every message the queue sends.
+const translators = new WeakMap<object, Map<Locale, unknown>>()
+
+function translatorFor<K extends string>(messages: Catalog<K>, locale: Locale) {
+  let byLocale = translators.get(messages)
+  if (!byLocale) translators.set(messages, (byLocale = new Map()))
+  let tr = byLocale.get(locale)
+  if (!tr) byLocale.set(locale, (tr = createTranslator(mergeCatalogs(SHARED_MESSAGES, messages), locale)))
+  return tr as Translator<K | SharedKey>
+}
+
+/**
+ * `sms: false` skips fitting the SMS text (repeated segment counting, the costliest step of a render) when the
+ * message goes out on another channel.
+ */
+export function renderContext<K extends string>(messages: Catalog<K>, locale: Locale, { sms = true }: { sms?: boolean } = {}): RenderContext<K> {
+  const tr = translatorFor(messages, locale)
   return {
     locale,
     tr,
     money: (money) => formatMoney(money, locale),
     dateTime: (instant, timeZone, style) => formatDateTime(instant, timeZone, locale, style),
     party: (party) => formatParty(party, tr),
-    sms: (build, elastic) => fitSms((fields) => build(fields).replace(SMS_SPACES, ' '), elastic, { maxSegments: SMS_MAX_SEGMENTS }),
+    sms: (build, elastic) => (sms ? fitSms((fields) => build(fields).replace(SMS_SPACES, ' '), elastic, { maxSegments: SMS_MAX_SEGMENTS }) : ''),
   }
 }

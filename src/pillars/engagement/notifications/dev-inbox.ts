@@ -24,11 +24,13 @@ export interface InboxMessage {
   html?: string
 }
 
-export function assertDevInbox(deps: Pick<Deps, 'notifications'>): void {
-  if (!deps.notifications?.channels.devInbox) throw new DomainError('not_found', 'The dev inbox is not enabled (a provider is configured for every channel, or this is production)')
+export function assertDevInbox(deps: Pick<Deps, 'notifications' | 'config'>): void {
+  // Never served in production, even where ALLOW_DEV_ADAPTERS lets messages be kept: the page has no login and shows
+  // travellers' names, addresses and confirmation codes.
+  if (!deps.notifications?.channels.devInbox || deps.config.production) throw new DomainError('not_found', 'The dev inbox is not enabled (a provider is configured for every channel, or this is production)')
 }
 
-export async function devInboxMessages(deps: Pick<Deps, 'db' | 'notifications'>, { limit = 100 } = {}): Promise<InboxMessage[]> {
+export async function devInboxMessages(deps: Pick<Deps, 'db' | 'notifications' | 'config'>, { limit = 100 } = {}): Promise<InboxMessage[]> {
   assertDevInbox(deps)
   const rows = await queryRows<{ id: string; user_id: string; channel: InboxMessage['channel']; kind: NotificationKind; locale: Locale; address: string | null; payload: unknown; sent_at: string | Date }>(
     deps.db.orm,

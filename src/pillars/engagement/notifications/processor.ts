@@ -122,7 +122,7 @@ async function claimNotifications(deps: ProcessorDeps, now: Date, limit: number,
 async function deliver(deps: ProcessorDeps, channels: NotificationChannels, n: ClaimedNotification): Promise<Outcome> {
   let rendered: RenderedNotification
   try {
-    rendered = renderNotification(n.kind, n.locale, n.variables as never)
+    rendered = renderNotification(n.kind, n.locale, n.variables as never, { channel: n.channel })
   } catch (error) {
     return { result: 'failed', error: `render: ${(error as Error).message}`.slice(0, 1000) }
   }

@@ -18,13 +18,18 @@ export async function runNotificationQueue(deps: Pick<Deps, 'db' | 'config' | 'l
   const notificationsEscalated = await escalateNotifications(deps, now)
   let notificationsSent = 0
   let notificationsFailed = 0
+  // 1 when the round stopped at maxBatches with full batches: more is due now, and the server worker goes on at once.
+  let notificationsBacklog = 1
   for (let i = 0; i < maxBatches; i++) {
     const r = await processNotifications(deps, deps.clock.now())
     notificationsSent += r.sent
     notificationsFailed += r.failed + r.dead
-    if (r.claimed < deps.config.NOTIFY_BATCH_SIZE) break
+    if (r.claimed < deps.config.NOTIFY_BATCH_SIZE) {
+      notificationsBacklog = 0
+      break
+    }
   }
-  return { notificationsEscalated, notificationsSent, notificationsFailed }
+  return { notificationsEscalated, notificationsSent, notificationsFailed, notificationsBacklog }
 }
 
 export interface NotificationWorker {
@@ -45,6 +50,8 @@ export function startNotificationWorker(deps: Pick<Deps, 'db' | 'config' | 'logg
     running = runNotificationQueue(deps, deps.clock.now())
       .then(
         (r) => {
+          // A backlog bigger than one round is not left waiting for the next poll.
+          if (r.notificationsBacklog) again = true
           if (Object.values(r).some((n) => n > 0)) deps.logger.debug(r, 'notification queue round')
         },
         (error) => deps.logger.warn({ err: error }, 'notification queue round failed; retrying at the next poll'),
