@@ -13,12 +13,11 @@ import { getOwnOperator } from '../pillars/discovery/service.ts'
 import { balances } from '../pillars/partner/ledger/earnings.ts'
 import { runPayoutsFromConfig } from '../pillars/partner/ledger/payouts.ts'
 import { PAYOUT_PROVIDERS, payoutDestinationSchema, setPayoutMethod, verifyPayoutMethod, viewPayoutMethod } from '../pillars/partner/ledger/payout-methods.ts'
-import { idParam, json, jsonResponse } from './tours-schemas.ts'
+import { idParam, json, jsonResponse, money } from './tours-schemas.ts'
 
 const admins = { security: [{ bearer: [] }], middleware: [requireAuth(), requireRole('admin')] }
 const operatorsOnly = { security: [{ bearer: [] }], middleware: [requireAuth(), requireRole('operator')] }
 
-const money = z.object({ amount: z.number().int(), currency: z.string() })
 const outcome = z.object({
   payoutId: z.string(),
   operatorId: z.string(),

@@ -12,13 +12,12 @@ import * as booking from '../pillars/booking/service.ts'
 import { BOOKING_STATUSES } from '../pillars/booking/tables.ts'
 import { bookingCancelSchema, departureCancelSchema, holdInputSchema, listQuerySchema } from '../pillars/booking/schema.ts'
 import { PRICE_CATEGORIES } from '../pillars/discovery/schema.ts'
-import { idParam, json, jsonResponse } from './tours-schemas.ts'
+import { idParam, json, jsonResponse, money } from './tours-schemas.ts'
 
 const signedIn = { security: [{ bearer: [] }], middleware: [requireAuth()] }
 const travellers = { security: [{ bearer: [] }], middleware: [requireAuth(), requireRole('traveller')] }
 const managers = { security: [{ bearer: [] }], middleware: [requireAuth(), requireRole('operator', 'admin')] }
 
-const money = z.object({ amount: z.number().int(), currency: z.string() })
 const party = z.object({ adult: z.number().int().optional(), child: z.number().int().optional(), infant: z.number().int().optional(), senior: z.number().int().optional() })
 const contact = z.object({ name: z.string(), email: z.string(), phone: z.string().optional() })
 const breakdown = z

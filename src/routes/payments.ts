@@ -10,10 +10,9 @@ import { errorResponses } from '../core/http/problem.ts'
 import { requireAuth, requireRole } from '../core/auth/guard.ts'
 import * as payments from '../pillars/booking/payments/service.ts'
 import { newRouter } from './env.ts'
-import { idParam, jsonResponse } from './tours-schemas.ts'
+import { idParam, jsonResponse, money } from './tours-schemas.ts'
 
 const travellers = { security: [{ bearer: [] }], middleware: [requireAuth(), requireRole('traveller')] }
-const money = z.object({ amount: z.number().int(), currency: z.string() })
 
 const clientActionSchema = z
   .union([

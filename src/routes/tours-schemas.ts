@@ -47,7 +47,7 @@ export const recurrenceRuleBody = recurrenceRuleSchema.meta({
 export const cancelBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).openapi('CancelDeparture')
 export const searchQuery = searchQuerySchema
 
-const money = z.object({ amount: z.number().int(), currency: z.string() }).openapi('Money')
+export const money = z.object({ amount: z.number().int(), currency: z.string() }).openapi('Money')
 const priceList = pricesSchema.extend({ currency: z.string() }).meta({ id: 'PriceList' })
 const operatorRef = z.object({ id: z.uuid(), name: z.string(), slug: z.string() })
 const nullableRoute = lineStringSchema.nullable()

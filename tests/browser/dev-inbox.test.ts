@@ -6,9 +6,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { sql } from 'drizzle-orm'
-import { serve, type ServerType } from '@hono/node-server'
-import { chromium, type Browser } from 'playwright-core'
-import type { AddressInfo } from 'node:net'
+import type { Browser } from 'playwright-core'
+import { serveToChromium, type BrowserHarness } from '../support/browser.ts'
 import { queryRows } from '../../src/core/db/index.ts'
 import { parseConfig } from '../../src/core/config/schema.ts'
 import { notificationChannels } from '../../src/pillars/engagement/notifications/channels.ts'
@@ -16,11 +15,10 @@ import type { InboxMessage } from '../../src/pillars/engagement/notifications/de
 import { send } from '../integration/booking/support.ts'
 import { confirmedBooking, makeWorld, startNotifyApp, type NotifyTestApp } from '../integration/notifications/support.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const TOUR_TITLE = 'Восхождение на Авачинский вулкан' // the Russian title of the support tour (the traveller reads ru)
 
 let t: NotifyTestApp
-let server: ServerType
+let harness: BrowserHarness | undefined
 let browser: Browser
 let base: string
 let confirmationCode: string
@@ -45,19 +43,12 @@ beforeAll(async () => {
   ]
   inbox = ((await (await t.app.request('/dev/inbox.json')).json()) as { items: InboxMessage[] }).items
 
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve())
-  })
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  harness = await serveToChromium(t.app.fetch)
+  ;({ base, browser } = harness)
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await new Promise((resolve) => server?.close(resolve))
+  await harness?.close()
   await t?.close()
 })
 

@@ -3,33 +3,23 @@
  * the app itself: the page works offline and under its Content-Security-Policy.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { serve, type ServerType } from '@hono/node-server'
-import { chromium, type Browser } from 'playwright-core'
-import type { AddressInfo } from 'node:net'
+import type { Browser } from 'playwright-core'
+import { serveToChromium, type BrowserHarness } from '../support/browser.ts'
 import { startTestApp, type TestApp } from '../support/app.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-
 let t: TestApp
-let server: ServerType
+let harness: BrowserHarness | undefined
 let browser: Browser
 let base: string
 
 beforeAll(async () => {
   t = await startTestApp()
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve())
-  })
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  harness = await serveToChromium(t.app.fetch)
+  ;({ base, browser } = harness)
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await new Promise((resolve) => server?.close(resolve))
+  await harness?.close()
   await t?.close()
 })
 

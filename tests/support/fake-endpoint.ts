@@ -1,13 +1,19 @@
 /**
- * The skeleton of the notification provider fakes: like fake-server.ts (records method, path, query, headers and
- * the raw body; `failNext` injects statuses) but the handler may be async (fakes verify JWTs with WebCrypto), may
- * set response headers (SendGrid's X-Message-Id, Retry-After) and may answer a non-JSON body (SMS.ru's text).
+ * The skeleton of every provider fake: a node:http server on 127.0.0.1 (port 0) that records each request (method,
+ * path, query, headers, raw body) and can fail the next N calls with a status, so tests assert idempotency headers
+ * and exercise outages without a network. The handler may be async (fakes verify JWTs with WebCrypto), set response
+ * headers (SendGrid's X-Message-Id, Retry-After) and answer a non-JSON body (SMS.ru's text).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { RecordedRequest } from './fake-server.ts'
 
-export type { RecordedRequest } from './fake-server.ts'
+export interface RecordedRequest {
+  method: string
+  path: string
+  query: URLSearchParams
+  headers: Record<string, string>
+  rawBody: string
+}
 
 export interface EndpointAnswer {
   status: number

@@ -1,18 +1,10 @@
 /**
- * The shared skeleton of the payment provider fakes: a node:http server on 127.0.0.1 (port 0) that records every
- * request (method, path, headers, raw body) and can be told to fail the next N calls with a status, so tests can
- * assert idempotency headers and exercise outage handling without a network.
+ * The payment provider fakes' view of fake-endpoint.ts (one node:http skeleton for every provider fake): JSON
+ * answers from a synchronous handler, every request recorded, `failNext` to inject outages, and the port.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { startFakeEndpoint, type RecordedRequest } from './fake-endpoint.ts'
 
-export interface RecordedRequest {
-  method: string
-  path: string
-  query: URLSearchParams
-  headers: Record<string, string>
-  rawBody: string
-}
+export type { RecordedRequest } from './fake-endpoint.ts'
 
 export interface FakeAnswer {
   status: number
@@ -29,53 +21,12 @@ export interface FakeServer {
 }
 
 export async function startFakeServer(handle: (request: RecordedRequest) => FakeAnswer): Promise<FakeServer> {
-  const requests: RecordedRequest[] = []
-  let failures: { count: number; status: number } = { count: 0, status: 500 }
-
-  function reply(res: ServerResponse, answer: FakeAnswer) {
-    res.writeHead(answer.status, { 'content-type': 'application/json' })
-    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body))
-  }
-
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://fake')
-      const headers: Record<string, string> = {}
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v
-      const recorded: RecordedRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers,
-        rawBody: Buffer.concat(chunks).toString('utf8'),
-      }
-      requests.push(recorded)
-      if (failures.count > 0) {
-        failures.count--
-        return reply(res, { status: failures.status, body: { error: 'injected failure' } })
-      }
-      try {
-        reply(res, handle(recorded))
-      } catch (error) {
-        reply(res, { status: 500, body: { error: String(error) } })
-      }
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const endpoint = await startFakeEndpoint(handle)
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    failNext(count = 1, status = 500) {
-      failures = { count, status }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    url: endpoint.url,
+    port: Number(new URL(endpoint.url).port),
+    requests: endpoint.requests,
+    failNext: (count, status) => endpoint.failNext(count, status),
+    close: endpoint.close,
   }
 }
