@@ -13,7 +13,7 @@
 import { parseConfig } from '../src/core/config/schema.ts'
 import { postgresDatabase } from '../src/core/db/postgres.ts'
 import { createLogger } from '../src/core/monitoring/logger.ts'
-import { syncDestination } from '../src/core/monitoring/logger.node.ts'
+import { bufferedDestination } from '../src/core/monitoring/logger.node.ts'
 import { notificationProvidersFromConfigNode } from '../src/core/notifications/from-config.node.ts'
 import { systemClock } from '../src/deps.ts'
 import { notificationChannels } from '../src/pillars/engagement/notifications/channels.ts'
@@ -21,7 +21,7 @@ import { processNotifications } from '../src/pillars/engagement/notifications/pr
 import { startNotificationWorker } from '../src/pillars/engagement/notifications/worker.ts'
 
 const config = parseConfig(process.env)
-const logger = createLogger({ level: config.LOG_LEVEL, destination: syncDestination() })
+const logger = createLogger({ level: config.LOG_LEVEL, destination: bufferedDestination() })
 const db = postgresDatabase({ url: config.DATABASE_URL!, max: config.DATABASE_POOL_MAX, applicationName: 'kamhub-bench-notify' })
 const deps = { config, db, logger, clock: systemClock, notifications: { channels: notificationChannels(config, notificationProvidersFromConfigNode(config)) } }
 const mode = process.env.BENCH_MODE === 'worker' ? 'worker' : 'loop'

@@ -110,10 +110,10 @@ export const authRoutes = newRouter()
     return c.json(session, 200, { 'Cache-Control': 'no-store' })
   })
   .openapi(refreshRoute, async (c) => {
-    const session = await refresh(c.var.deps, c.req.valid('json').refreshToken)
+    const session = await refresh(c.get('deps'), c.req.valid('json').refreshToken)
     return c.json(session, 200, { 'Cache-Control': 'no-store' })
   })
   .openapi(logoutRoute, async (c) => {
-    await logout(c.var.deps, c.req.valid('json').refreshToken)
+    await logout(c.get('deps'), c.req.valid('json').refreshToken)
     return c.body(null, 204)
   })

@@ -1,4 +1,7 @@
-/** The Hono environment every route shares: services on `c.var.deps`, the request id, the caller once authenticated. */
+/**
+ * The Hono environment every route shares: services on `c.get('deps')`, the request id, the caller once authenticated.
+ * Read them with `c.get(name)`: Hono's `c.var` builds a fresh object of every variable on each access.
+ */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import type { Logger } from '../core/monitoring/logger.ts'

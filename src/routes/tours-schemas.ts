@@ -221,7 +221,24 @@ export function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undef
 export function cachedResponse(c: Context, cached: Cached<unknown>, lang?: ContentLanguage): Response {
   const headers = cacheHeaders(cached, lang)
   if (notModifiedSince(c, cached.etag)) return c.body(null, 304, headers)
-  return c.body(cached.body, 200, { ...headers, 'Content-Type': 'application/json' })
+  // A Response with a plain header object: c.body() turns several headers into a Fetch API Headers, which Node's
+  // adapter then converts back; the plain object goes to Node's writeHead as it is. Headers other middleware set on
+  // the context are still merged into it by Hono.
+  return new Response(utf8Of(cached), { status: 200, headers: { ...headers, 'Content-Type': 'application/json' } })
+}
+
+/**
+ * A cached answer's bytes, encoded once per cached value. Cache hits share one frozen value (the Cache port), so
+ * later hits send the same bytes: a Cyrillic answer is two-byte text, and UTF-8 encoding it (once to measure the
+ * length, once to write) was the largest cost of a hit after the JSON parse. A body's bytes are copied into each
+ * Response, never handed over, so sharing them is safe.
+ */
+const encoded = new WeakMap<Cached<unknown>, Uint8Array<ArrayBuffer>>()
+const encoder = new TextEncoder()
+function utf8Of(cached: Cached<unknown>): Uint8Array<ArrayBuffer> {
+  let bytes = encoded.get(cached)
+  if (!bytes) encoded.set(cached, (bytes = encoder.encode(cached.body)))
+  return bytes
 }
 
 // Browsers and CDNs may keep a catalogue answer briefly; they revalidate with If-None-Match after that.

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { parseConfig, assertDevAdapterAllowed, type Config } from '../core/config/schema.ts'
 import { createLogger, type Logger } from '../core/monitoring/logger.ts'
-import { syncDestination } from '../core/monitoring/logger.node.ts'
+import { bufferedDestination } from '../core/monitoring/logger.node.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import { registerNodeProcessMetrics } from '../core/monitoring/process.node.ts'
 import { queryObserver } from '../core/db/instrument.ts'
@@ -48,7 +48,7 @@ export interface ServerDeps {
 
 export async function buildServerDeps(env: Record<string, string | undefined>): Promise<ServerDeps> {
   const config = parseConfig(env)
-  const logger = createLogger({ level: config.LOG_LEVEL, destination: syncDestination() })
+  const logger = createLogger({ level: config.LOG_LEVEL, destination: bufferedDestination() })
   const metrics = new MetricsRegistry()
   registerNodeProcessMetrics(metrics)
   const db = await openDatabase(config, logger, metrics)
@@ -150,6 +150,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
         await notificationWorker?.stop()
         for (const p of providers.push) await p.close?.()
         await db.close()
+        logger.flush() // batched log lines (logger.node.ts) go out before the process reports it stopped
       },
     }
   } catch (error) {

@@ -66,12 +66,17 @@ describe('UpstashCache through the real SDK and Redis', () => {
     expect(pttl).toBeLessThanOrEqual(120_000)
   })
 
-  it('values are copies: mutating what get returned does not change the next read', async () => {
-    const { cache } = upstashCache({ l1TtlMs: 60_000 }) // from L1 as well as from Redis
-    await cache.set('k', { seats: [1, 2] }, { ttlSeconds: 60 })
-    const first = await cache.get<{ seats: number[] }>('k')
-    first!.seats.push(3)
-    expect(await cache.get('k')).toEqual({ seats: [1, 2] })
+  it('values are read-only, from Redis and from L1: changing what get returned throws and the next read is unchanged', async () => {
+    const writer = upstashCache()
+    await writer.cache.set('k', { seats: [1, 2] }, { ttlSeconds: 60 })
+    // A second instance on the same prefix: its first read comes from Redis, its second from its L1 copy.
+    const reader = new UpstashCache({ redis: new Redis({ url: bridge.url, token: bridge.token, retry: { retries: 0 } }), prefix: writer.prefix, l1TtlMs: 60_000 })
+    const fromRedis = await reader.get<{ seats: number[] }>('k')
+    expect(() => fromRedis!.seats.push(3)).toThrow(TypeError)
+    const fromMemory = await reader.get<{ seats: number[] }>('k')
+    expect(() => fromMemory!.seats.push(3)).toThrow(TypeError)
+    expect(await reader.get('k')).toEqual({ seats: [1, 2] })
+    expect(await writer.cache.get('k')).toEqual({ seats: [1, 2] })
   })
 
   it('single flight through Upstash: 10 concurrent misses run the loader once, and Redis holds the result', async () => {

@@ -18,7 +18,7 @@ function app() {
       c.set('deps', deps)
       await next()
     })
-    .get('/me', requireAuth(), (c) => c.json(c.var.user))
+    .get('/me', requireAuth(), (c) => c.json(c.get('user')))
     .get('/admin', requireAuth(), requireRole('admin'), (c) => c.text('ok'))
     .get('/unguarded-role', requireRole('admin'), (c) => c.text('ok'))
     .onError(onError(() => createLogger({ level: 'silent' })))

@@ -1,6 +1,6 @@
 /**
  * Route guards. `requireAuth()` accepts only `Authorization: Bearer <access token>` with a valid signature, issuer
- * and expiry, and puts the caller on `c.var.user`; anything else is a 401 `unauthorized` with
+ * and expiry, and puts the caller on `c.get('user')`; anything else is a 401 `unauthorized` with
  * `WWW-Authenticate: Bearer` (RFC 6750). `requireRole(...roles)` runs after it and answers 403 `forbidden`.
  * The token itself never appears in an error.
  */
@@ -22,7 +22,7 @@ export function requireAuth(): MiddlewareHandler<GuardEnv> {
     if (!header) throw unauthorized('Missing bearer token', REALM)
     const match = BEARER.exec(header.trim())
     if (!match) throw unauthorized('The Authorization header must be "Bearer <token>"', `${REALM}, error="invalid_request"`)
-    const { config, clock } = c.var.deps
+    const { config, clock } = c.get('deps')
     const user = await verifyAccessToken(match[1]!, { secret: jwtSecret(config), issuer: config.JWT_ISSUER, now: clock.now() })
     if (!user) throw unauthorized('The access token is invalid or expired', `${REALM}, error="invalid_token"`)
     c.set('user', user)

@@ -6,8 +6,10 @@
  * stale-while-revalidate (an entry past its fresh time but within its stale window is served at once and
  * refreshed in the background), and it never fails because the cache did — a broken cache means a load.
  *
- * Values are JSON-cloned on the way in and out: a caller mutating what it got back cannot change what the cache
- * (or a concurrent caller) holds, and a value reads back the same from every adapter (a Date becomes a string).
+ * Values are JSON on the way in (a value reads back the same from every adapter: a Date becomes a string) and
+ * read-only on the way out: what `get`/`getOrLoad` return is deeply frozen, so a caller cannot change what the cache
+ * (or a concurrent caller) holds — a write to it throws in strict code — and readers of one entry share one parse
+ * instead of each re-parsing the JSON (for a cached catalogue answer that parse was most of a hit's cost).
  * `undefined` is not a cacheable value (it reads as a miss); `null` is.
  */
 export interface CacheSetOptions {

@@ -44,15 +44,17 @@ describe('MemoryCache', () => {
     expect(cache.size).toBe(0)
   })
 
-  it('hands out copies: mutating a value after set or after get does not change what the cache holds', async () => {
+  it('hands out read-only values: mutating what was set does not reach the cache, changing what get returned throws', async () => {
     const cache = new MemoryCache()
     const tour = { title: 'Avachinsky', seats: [1, 2] }
     await cache.set('tour', tour, { ttlSeconds: 60 })
     tour.seats.push(3)
     const first = await cache.get<typeof tour>('tour')
-    first!.title = 'changed'
-    first!.seats.length = 0
+    expect(() => (first!.title = 'changed')).toThrow(TypeError)
+    expect(() => first!.seats.push(3)).toThrow(TypeError)
     expect(await cache.get('tour')).toEqual({ title: 'Avachinsky', seats: [1, 2] })
+    // Readers share one parse of the entry: a hit costs no JSON.parse.
+    expect(await cache.get('tour')).toBe(first)
   })
 
   it('stores JSON: null is a value, undefined is not, and a Date reads back as its ISO string', async () => {

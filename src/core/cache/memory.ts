@@ -3,17 +3,19 @@
  * adapter. One process (or Workers isolate) only: nothing is shared, invalidation is local.
  *
  * Guarantees: at most `maxEntries` entries, least recently used evicted first (a read counts as a use); an entry is
- * fresh until its TTL, then stale until its stale window ends, then gone; values are stored as JSON text and parsed
- * on every read, so no caller can reach into what the cache holds.
+ * fresh until its TTL, then stale until its stale window ends, then gone; values are stored as JSON text, parsed on
+ * the first read into one deeply frozen value that every later read shares.
  */
 import type { Cache, CacheHealth } from './index.ts'
 import { cacheMetrics, type CacheMetrics } from './metrics.ts'
 import { ReadThroughCache, type ReadThroughOptions } from './read-through.ts'
-import type { EntryStore, Lifetime, Lookup, Now } from './store.ts'
+import { readOnly, type EntryStore, type Lifetime, type Lookup, type Now } from './store.ts'
 import type { MetricsRegistry } from '../monitoring/metrics.ts'
 
 interface Slot extends Lifetime {
   json: string
+  /** The parsed, frozen value, made on first read. */
+  value?: unknown
 }
 
 export interface MemoryStoreOptions {
@@ -51,7 +53,7 @@ export class MemoryStore implements EntryStore {
     } else if (slot) {
       this.slots.delete(key)
       this.slots.set(key, slot)
-      lookup = { entry: { value: JSON.parse(slot.json) as T, freshUntil: slot.freshUntil } }
+      lookup = { entry: { value: (slot.value ??= readOnly(slot.json)) as T, freshUntil: slot.freshUntil } }
     }
     this.metrics?.duration('get', startedAt)
     return lookup

@@ -9,7 +9,7 @@
  * cache_l1_hits_total{cache}              reads answered by the in-process L1 in front of a shared backend
  * cache_memory_entries{cache}             entries held in process memory (read at scrape time)
  */
-import type { MetricsRegistry } from '../monitoring/metrics.ts'
+import type { CounterSeries, HistogramSeries, MetricsRegistry } from '../monitoring/metrics.ts'
 
 export type CacheResult = 'hit' | 'miss' | 'stale' | 'error'
 export type CacheOp = 'get' | 'set' | 'delete' | 'ping'
@@ -36,11 +36,14 @@ export function cacheMetrics(registry: MetricsRegistry | undefined, cache: strin
   const circuit = registry.gauge('cache_circuit_state', 'Circuit breaker in front of the shared cache: 1 for the current state.')
   const l1 = registry.counter('cache_l1_hits_total', 'Reads answered by the in-process L1 in front of the shared cache.')
   const entries = registry.gauge('cache_memory_entries', 'Cache entries held in process memory.')
-  // Pre-created so dashboards see zeros rather than absent series before the first request.
-  for (const result of ['hit', 'miss', 'stale', 'error'] as const) requests.inc({ cache, result }, 0)
+  // Series handles rather than labels per call (no label key built on every read). Results are made up front, so
+  // dashboards see zeros rather than absent series before the first request; durations when an op first runs.
+  const byResult = {} as Record<CacheResult, CounterSeries>
+  for (const result of ['hit', 'miss', 'stale', 'error'] as const) byResult[result] = requests.child({ cache, result })
+  const byOp: Partial<Record<CacheOp, HistogramSeries>> = {}
   return {
-    result: (result) => requests.inc({ cache, result }),
-    duration: (op, startedAt) => durations.observe((performance.now() - startedAt) / 1000, { cache, op }),
+    result: (result) => byResult[result].inc(),
+    duration: (op, startedAt) => (byOp[op] ??= durations.child({ cache, op })).observe((performance.now() - startedAt) / 1000),
     backendError: (op) => errors.inc({ cache, op }),
     circuit(state) {
       for (const s of ['closed', 'half_open', 'open'] as const) circuit.set(s === state ? 1 : 0, { cache, state: s })

@@ -47,7 +47,7 @@ async function staleEntry() {
 }
 
 describe('getOrLoad', () => {
-  it('single flight: 10 concurrent misses run the loader once, and each caller gets its own copy', async () => {
+  it('single flight: 10 concurrent misses run the loader once, and share one read-only value', async () => {
     const cache = new MemoryCache()
     const loader = gate<{ seats: number }>()
     const calls = Array.from({ length: 10 }, () => cache.getOrLoad('tour:1', loader.load, { ttlSeconds: 60 }))
@@ -56,8 +56,8 @@ describe('getOrLoad', () => {
     loader.resolve({ seats: 8 })
     const values = await Promise.all(calls)
     expect(values.every((v) => v.seats === 8)).toBe(true)
-    values[0]!.seats = 0
-    expect(values[1]!.seats).toBe(8)
+    expect(() => (values[0]!.seats = 0)).toThrow(TypeError)
+    expect(values[1]).toBe(values[0])
     expect(await cache.get('tour:1')).toEqual({ seats: 8 })
   })
 

@@ -2,7 +2,7 @@
  * Turns an entry store into the `Cache` port, with the read-path guarantees every adapter shares:
  *
  * - single flight: concurrent misses for one key (in this process or isolate) run the loader once and share its
- *   result, each caller getting its own JSON copy;
+ *   result, one frozen parse of its JSON;
  * - stale-while-revalidate: a stale entry is returned at once and one background refresh replaces it; while a
  *   refresh fails the stale value keeps being served, and once the stale window ends the entry is gone and the
  *   next read loads in the request;
@@ -18,7 +18,7 @@
  */
 import type { Cache, CacheHealth, CacheSetOptions, GetOrLoadOptions } from './index.ts'
 import { cacheMetrics, type CacheMetrics } from './metrics.ts'
-import { lifetimeOf, type EntryStore, type Lookup, type Now } from './store.ts'
+import { lifetimeOf, readOnly, type EntryStore, type Lookup, type Now } from './store.ts'
 
 export interface ReadThroughOptions {
   now?: Now
@@ -32,6 +32,8 @@ export interface ReadThroughOptions {
 interface Flight {
   /** The loaded value as JSON (undefined when the loader returned undefined). */
   promise: Promise<string | undefined>
+  /** Its read-only parse, made once for all the flight's callers. */
+  value?: unknown
   /** Set by an invalidation (or a newer load) while in flight: the result must not be written. */
   superseded: boolean
   startedAt: number
@@ -92,7 +94,7 @@ export class ReadThroughCache implements Cache {
     this.metrics.result(failed ? 'error' : 'miss')
     const flight = this.current(this.loads, key) ?? this.fly(key, load, options, this.loads)
     const json = await flight.promise
-    return (json === undefined ? undefined : JSON.parse(json)) as T
+    return (json === undefined ? undefined : (flight.value ??= readOnly(json))) as T
   }
 
   async health(): Promise<CacheHealth> {

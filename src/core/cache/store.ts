@@ -37,6 +37,20 @@ export interface EntryStore {
 
 export type Now = () => number
 
+/** A stored value as callers see it: parsed from its JSON and deeply frozen (see the Cache port). */
+export function readOnly<T>(json: string): T {
+  return deepFreeze(JSON.parse(json)) as T
+}
+
+/** `value` and everything it holds, frozen in place. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key])
+  }
+  return value
+}
+
 /** Absolute deadlines for an entry written now. Rejects TTLs that would silently cache nothing or forever. */
 export function lifetimeOf({ ttlSeconds, staleSeconds = 0 }: CacheSetOptions, now: number): Lifetime {
   if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) throw new RangeError(`cache ttlSeconds must be a positive number (got ${ttlSeconds})`)

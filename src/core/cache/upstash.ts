@@ -17,7 +17,7 @@ import { MemoryStore } from './memory.ts'
 import { cacheMetrics } from './metrics.ts'
 import { ReadThroughCache, type ReadThroughOptions } from './read-through.ts'
 import { ResilientStore, type CacheLog, type RemoteStore } from './resilient.ts'
-import type { Entry, Lifetime, Now } from './store.ts'
+import { deepFreeze, type Entry, type Lifetime, type Now } from './store.ts'
 import type { MetricsRegistry } from '../monitoring/metrics.ts'
 
 /** Keys per DEL: a REST body stays small even when an event invalidates many keys. */
@@ -35,7 +35,7 @@ export class UpstashRemote implements RemoteStore {
     const raw = await this.redis.get<unknown>(this.prefix + key)
     const stored = typeof raw === 'string' ? safeParse(raw) : raw
     if (!isStoredEntry(stored)) return undefined // absent, or not ours: a miss, and the next write replaces it
-    return { value: stored.v as T, freshUntil: stored.freshUntil }
+    return { value: deepFreeze(stored.v) as T, freshUntil: stored.freshUntil }
   }
 
   async write(key: string, json: string, { freshUntil, expiresAt }: Lifetime): Promise<void> {

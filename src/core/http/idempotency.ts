@@ -71,7 +71,7 @@ export function idempotent({
       if (!required) return next()
       throw invalidKey(`The ${IDEMPOTENCY_HEADER} header is required on this request (a unique value, e.g. a UUID, per operation)`)
     }
-    const { db, clock, config } = c.var.deps
+    const { db, clock, config } = c.get('deps')
     const user = c.get('user') as AuthUser | undefined
     const scope = `${user ? `user:${user.id}` : ANONYMOUS_PRINCIPAL} ${c.req.method} ${routePath(c)}`
     const fingerprint = await requestFingerprint(c)

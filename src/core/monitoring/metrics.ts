@@ -100,9 +100,24 @@ export class Counter extends Metric {
   get(labels: Labels = {}): number {
     return this.series.get(keyOf(labels))?.value ?? 0
   }
+  /** A handle on one series, for hot paths that count the same labels again and again (no key per call). */
+  child(labels: Labels): CounterSeries {
+    const s = this.seriesFor(this.series, labels, () => 0)
+    const name = this.name
+    return {
+      inc(by = 1) {
+        if (!(by >= 0)) throw new RangeError(`${name}: a counter only goes up (got ${by})`)
+        s.value += by
+      },
+    }
+  }
   samples() {
     return [...this.series.values()].map((s) => `${this.name}${renderLabels(s.labels)} ${formatValue(s.value)}`)
   }
+}
+
+export interface CounterSeries {
+  inc(by?: number): void
 }
 
 export class Gauge extends Metric {
@@ -145,7 +160,7 @@ interface HistogramState {
 
 export class Histogram extends Metric {
   readonly type = 'histogram'
-  private series: Series<HistogramState> = new Map()
+  private series_: Series<HistogramState> = new Map()
   readonly buckets: number[]
   constructor(name: string, help: string, buckets: number[] = DEFAULT_BUCKETS) {
     super(name, help)
@@ -156,25 +171,27 @@ export class Histogram extends Metric {
     }
   }
   observe(value: number, labels: Labels = {}) {
-    if (Number.isNaN(value)) return
-    const s = this.seriesFor(this.series, labels, () => ({ counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 })).value
-    // Buckets are cumulative at render time; here each observation lands in its first fitting bucket only.
+    record(this.buckets, this.stateFor(labels), value)
+  }
+  /** A handle on one series, for hot paths that observe the same labels again and again (no key per call). */
+  child(labels: Labels): HistogramSeries {
     const buckets = this.buckets
-    for (let i = 0; i < buckets.length; i++) {
-      if (value <= buckets[i]!) {
-        s.counts[i]!++
-        break
-      }
-    }
-    s.sum += value
-    s.count++
+    const state = this.stateFor(labels)
+    return { observe: (value) => record(buckets, state, value) }
   }
   count(labels: Labels = {}): number {
-    return this.series.get(keyOf(labels))?.value.count ?? 0
+    return this.series_.get(keyOf(labels))?.value.count ?? 0
+  }
+  /** Every series' labels and observation count (a counter view renders these). */
+  counts(): Array<{ labels: Labels; count: number }> {
+    return [...this.series_.values()].map(({ labels, value }) => ({ labels, count: value.count }))
+  }
+  private stateFor(labels: Labels): HistogramState {
+    return this.seriesFor(this.series_, labels, () => ({ counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 })).value
   }
   samples() {
     const out: string[] = []
-    for (const { labels, value: s } of this.series.values()) {
+    for (const { labels, value: s } of this.series_.values()) {
       let cumulative = 0
       this.buckets.forEach((b, i) => {
         cumulative += s.counts[i]!
@@ -185,6 +202,41 @@ export class Histogram extends Metric {
       out.push(`${this.name}_count${renderLabels(labels)} ${s.count}`)
     }
     return out
+  }
+}
+
+export interface HistogramSeries {
+  observe(value: number): void
+}
+
+function record(buckets: number[], s: HistogramState, value: number) {
+  if (Number.isNaN(value)) return
+  // Buckets are cumulative at render time; here each observation lands in its first fitting bucket only.
+  for (let i = 0; i < buckets.length; i++) {
+    if (value <= buckets[i]!) {
+      s.counts[i]!++
+      break
+    }
+  }
+  s.sum += value
+  s.count++
+}
+
+/**
+ * A counter whose value is a histogram's observation count, per series: the conventional `*_total` name for a
+ * figure the histogram already keeps, at no cost per observation.
+ */
+export class HistogramCount extends Metric {
+  readonly type = 'counter'
+  constructor(
+    name: string,
+    help: string,
+    private readonly histogram: Histogram,
+  ) {
+    super(name, help)
+  }
+  samples() {
+    return this.histogram.counts().map(({ labels, count }) => `${this.name}${renderLabels(labels)} ${count}`)
   }
 }
 
@@ -199,6 +251,10 @@ export class MetricsRegistry {
   }
   histogram(name: string, help: string, buckets?: number[]): Histogram {
     return this.register(name, Histogram, () => new Histogram(name, help, buckets))
+  }
+  /** A counter read off `histogram`'s observation counts (see HistogramCount). */
+  countOf(name: string, help: string, histogram: Histogram): HistogramCount {
+    return this.register(name, HistogramCount, () => new HistogramCount(name, help, histogram))
   }
 
   /** Prometheus text format; the content type to serve it with is PROMETHEUS_CONTENT_TYPE. */

@@ -1,0 +1,107 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { Hono, type Context } from 'hono'
+import { stream } from 'hono/streaming'
+import { afterEach, describe, expect, it } from 'vitest'
+import { envelope, type FixedHeaders } from '../core/http/envelope.ts'
+import { createLogger } from '../core/monitoring/logger.ts'
+import { MetricsRegistry } from '../core/monitoring/metrics.ts'
+import type { Deps } from '../deps.ts'
+import { nodeResponseHeaders } from './node-response-headers.ts'
+
+const FIXED_HEADERS = { 'X-Frame-Options': 'SAMEORIGIN', 'X-Content-Type-Options': 'nosniff' }
+const closers: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close()
+})
+
+/** A real Node server running the envelope with the Node sink, as `npm start` does. */
+async function serveApp(app: Hono): Promise<string> {
+  const deps = { metrics: new MetricsRegistry(), logger: createLogger({ level: 'silent' }) } as unknown as Deps
+  const root = new Hono()
+  root.use('*', envelope({ deps, headers: FIXED_HEADERS, timeoutMs: 5_000, headerSink: nodeResponseHeaders }))
+  root.route('/', app)
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: root.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
+  })
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+describe('the Node response-header sink', () => {
+  it('adds the fixed headers and the request id to a plain JSON answer, once each', async () => {
+    const base = await serveApp(new Hono().get('/plain', (c) => c.json({ ok: true })))
+    const res = await fetch(`${base}/plain`, { headers: { 'X-Request-Id': 'trace-1' } })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: true })
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('x-request-id')).toBe('trace-1')
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+  })
+
+  it("leaves a fixed header to the answer that sets its own, whatever the name's case", async () => {
+    const base = await serveApp(
+      new Hono().get('/own', (c) => {
+        c.header('x-frame-options', 'DENY')
+        c.header('ETag', '"v1"')
+        return c.json({ ok: true })
+      }),
+    )
+    const res = await fetch(`${base}/own`)
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    expect(res.headers.get('etag')).toBe('"v1"')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('carries the headers on a streamed answer', async () => {
+    const base = await serveApp(new Hono().get('/stream', (c) => stream(c, async (s) => {
+          await s.write('chunk')
+        })))
+    const res = await fetch(`${base}/stream`)
+    expect(await res.text()).toBe('chunk')
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    expect(res.headers.get('x-request-id')).toBeTruthy()
+  })
+
+  describe('every writeHead form Node accepts', () => {
+    const fixed: FixedHeaders = {
+      pairs: [['X-Frame-Options', 'SAMEORIGIN']],
+      bitOf: new Map([
+        ['x-frame-options', 1],
+        ['x-request-id', 2],
+      ]),
+      requestIdName: 'X-Request-Id',
+      requestIdBit: 2,
+    }
+    async function answer(write: (res: ServerResponse) => void): Promise<Response> {
+      const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+        const c = { env: { outgoing: res } } as unknown as Context
+        expect(nodeResponseHeaders(c, fixed, 'id-1')).toBe(true)
+        write(res)
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      closers.push(() => new Promise((resolve) => server.close(() => resolve())))
+      return fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+    }
+
+    it('status only', async () => {
+      const res = await answer((res) => res.writeHead(204).end())
+      expect([res.status, res.headers.get('x-frame-options'), res.headers.get('x-request-id')]).toEqual([204, 'SAMEORIGIN', 'id-1'])
+    })
+    it('status and reason phrase', async () => {
+      const res = await answer((res) => res.writeHead(200, 'Fine').end('x'))
+      expect([res.statusText, res.headers.get('x-frame-options')]).toEqual(['Fine', 'SAMEORIGIN'])
+    })
+    it('status, reason phrase and headers', async () => {
+      const res = await answer((res) => res.writeHead(200, 'Fine', { 'X-Request-Id': 'own' }).end('x'))
+      expect([res.headers.get('x-request-id'), res.headers.get('x-frame-options')]).toEqual(['own', 'SAMEORIGIN'])
+    })
+    it('a raw header list', async () => {
+      const res = await answer((res) => res.writeHead(200, ['X-Frame-Options', 'DENY', 'Content-Type', 'text/plain']).end('x'))
+      expect([res.headers.get('x-frame-options'), res.headers.get('x-request-id')]).toEqual(['DENY', 'id-1'])
+    })
+  })
+})
