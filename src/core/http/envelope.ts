@@ -13,6 +13,7 @@ import type { Deps } from '../../deps.ts'
 import type { Logger } from '../monitoring/logger.ts'
 import type { HistogramSeries, MetricsRegistry } from '../monitoring/metrics.ts'
 import { DomainError } from '../errors.ts'
+import { accessLog, type AccessLog } from '../monitoring/access-log.ts'
 import { renderProblem } from './on-error.ts'
 
 const REQUEST_ID = 'X-Request-Id'
@@ -61,7 +62,7 @@ export function requestIdFrom(incoming: string | undefined): string {
 
 export function envelope({ deps, scope, headers, timeoutMs, headerSink }: EnvelopeOptions): MiddlewareHandler {
   const { metrics, logger } = deps
-  const observe = httpMetrics(metrics)
+  const observe = httpMetrics(metrics, accessLog(logger))
   const fixed = prepareFixedHeaders(headers)
   const fixedHeaders = fixed.pairs
 
@@ -83,7 +84,7 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink }: Envelo
         for (const [name, value] of fixedHeaders) if (!res.has(name)) res.set(name, value)
         res.set(REQUEST_ID, requestId)
       }
-      observe.finished(c, logger, requestId, startedAt)
+      observe.finished(c, requestId, startedAt)
     }
   }
 }
@@ -130,7 +131,7 @@ function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
   })
 }
 
-function httpMetrics(metrics: MetricsRegistry) {
+function httpMetrics(metrics: MetricsRegistry, access: AccessLog) {
   const latency = metrics.histogram('http_request_duration_seconds', 'HTTP request latency by method, route and status')
   // The request count is the histogram's own _count, published under its conventional name too: one observation
   // per request instead of two.
@@ -150,17 +151,16 @@ function httpMetrics(metrics: MetricsRegistry) {
   }
   return {
     started: () => inFlight.inc(),
-    finished(c: Context, logger: Logger, requestId: string, startedAt: number) {
+    finished(c: Context, requestId: string, startedAt: number) {
       inFlight.dec()
       const status = c.res.status
       const route = status === 404 || status === 405 ? matchedRoute(c) : routePath(c, -1)
       const durationSeconds = (performance.now() - startedAt) / 1000
       const method = c.req.method
       seriesOf(route, method, status).observe(durationSeconds)
-      const level = status >= 500 ? 'error' : QUIET.test(c.req.path) ? 'debug' : 'info'
-      if (logger.isLevelEnabled(level)) {
-        logger[level]({ requestId, method, path: c.req.path, route, status, durationMs: Math.round(durationSeconds * 1e5) / 100 }, 'request')
-      }
+      const path = c.req.path
+      const level = status >= 500 ? 'error' : QUIET.test(path) ? 'debug' : 'info'
+      access(level, { requestId, method, path, route, status, durationMs: Math.round(durationSeconds * 1e5) / 100 })
     },
   }
 }

@@ -1,0 +1,49 @@
+/**
+ * The access line: one per request, by far the most frequent log record. pino's generic path walks it through
+ * the redaction formatter, its serializers and a JSON builder; here the line is written in the same shape from
+ * fields whose form is known — only the path can carry caller text, so only the path is redacted and escaped.
+ * Where the logger is not Node pino writing to a plain stream (the Workers browser build, a multistream), the
+ * record goes through the logger like any other.
+ */
+import pino from 'pino'
+import type { Logger } from './logger.ts'
+import { redactString } from './redact.ts'
+
+export interface AccessRecord {
+  requestId: string
+  method: string
+  path: string
+  route: string
+  status: number
+  durationMs: number
+}
+
+export type AccessLevel = 'debug' | 'info' | 'error'
+export type AccessLog = (level: AccessLevel, record: AccessRecord) => void
+
+interface PinoInternals {
+  write?: (line: string) => unknown
+}
+
+export function accessLog(logger: Logger): AccessLog {
+  const generic: AccessLog = (level, record) => {
+    if (logger.isLevelEnabled(level)) logger[level](record, 'request')
+  }
+  const symbols = (pino as { symbols?: typeof pino.symbols }).symbols
+  if (!symbols) return generic
+  const internals = logger as unknown as Record<symbol, unknown>
+  const stream = internals[symbols.streamSym] as (PinoInternals & Record<symbol, unknown>) | undefined
+  const time = internals[symbols.timeSym]
+  const bindings = internals[symbols.chindingsSym]
+  const plain = stream && typeof stream.write === 'function' && !stream[symbols.needsMetadataGsym]
+  if (!plain || typeof time !== 'function' || typeof bindings !== 'string' || internals[symbols.messageKeySym] !== 'msg') return generic
+  const write = stream.write!.bind(stream)
+  const now = time as () => string
+  return (level, r) => {
+    if (!logger.isLevelEnabled(level)) return
+    write(
+      `{"level":"${level}"${now()}${bindings},"requestId":${JSON.stringify(r.requestId)},"method":${JSON.stringify(r.method)},` +
+        `"path":${JSON.stringify(redactString(r.path))},"route":${JSON.stringify(r.route)},"status":${r.status},"durationMs":${r.durationMs},"msg":"request"}\n`,
+    )
+  }
+}
