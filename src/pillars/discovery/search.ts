@@ -90,8 +90,10 @@ export function searchToursSql(engine: GeoEngine, p: SearchParams, after?: Keyse
   const where = [...parts.where]
   if (after) where.push(sql`(${key} > ${after.key}::float8 or (${key} = ${after.key}::float8 and t.id > ${after.id}::uuid))`)
   if (p.sort === 'soonest' && p.requireAvailability) where.push(sql`${next.startsAt} is not null`)
-  const candidates = sql`select t.id, ${key} as sort_key, ${parts.rank ?? sql`null::float8`} as rank, ${parts.distanceM ?? sql`null::float8`} as distance_m
-    from tours t where ${sql.join(where, sql` and `)}`
+  // Candidates carry only their sort key: PostgreSQL evaluates every select-list expression per row without sharing
+  // common subexpressions, so a rank column beside a rank-based key scored each of ~2k candidates twice, and the
+  // distance column cost a great-circle computation per candidate. Rank and distance are shown for the page only.
+  const candidates = sql`select t.id, ${key} as sort_key from tours t where ${sql.join(where, sql` and `)}`
   // Availability after sorting, so it is probed for as few candidates as the page needs; MATERIALIZED keeps
   // PostgreSQL from pushing the probe below the sort. Soonest has already probed while computing its key.
   // A materialized CTE is read back in the order it was written (its sort), so the LIMIT stops the probes as soon as
@@ -102,7 +104,7 @@ export function searchToursSql(engine: GeoEngine, p: SearchParams, after?: Keyse
           page as (select c.* from candidates c where exists (select 1 from departures d where d.tour_id = c.id and ${openDeparture(p)}) limit ${limit})`
       : sql`page as (${candidates} order by sort_key, t.id limit ${limit})`
   return sql`with ${parts.ctes ? sql`${parts.ctes}, ` : sql``}${page}
-    select page.*, nd.id as next_id, nd.starts_at as next_starts_at, nd.seats_left as next_seats_left,
+    select page.*, ${parts.rank ?? sql`null::float8`} as rank, ${parts.distanceM ?? sql`null::float8`} as distance_m, nd.id as next_id, nd.starts_at as next_starts_at, nd.seats_left as next_seats_left,
       t.operator_id, o.name as operator_name, o.slug as operator_slug, t.category, t.difficulty, t.duration_minutes,
       t.languages, t.content, t.meeting_lat, t.meeting_lng, t.photos ->> 0 as photo, t.currency, t.price_from, t.rating,
       t.review_count, t.timezone
