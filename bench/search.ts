@@ -13,6 +13,10 @@
  *   5. EXPLAIN (ANALYZE, BUFFERS) of the search, checked for sequential scans on tours and departures.
  * The database is dropped at the end. Figures are printed against their targets; timing never fails the command.
  *
+ * BENCH_KEEP_DATABASE=<name> (developers only, not for reported figures): use that database and keep it — created,
+ * migrated and generated on the first run; later runs apply new migrations, ANALYZE, and skip the minute of
+ * generation. Its departures are dated from the first run, so regenerate (drop it) after a day or two.
+ *
  * Env: BENCH_QUICK=1 (10k tours, fewer iterations, short rounds), BENCH_TOURS, BENCH_DEPARTURES_PER_TOUR (10),
  * BENCH_ITERATIONS (500), BENCH_DURATION (s per HTTP round, 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
  */
@@ -47,6 +51,7 @@ const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 3 : 10))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3))
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const ADMIN_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+const KEEP_DATABASE = process.env.BENCH_KEEP_DATABASE || undefined
 
 const TARGET_P95_MS = 30
 const TARGET_RATIO = 0.5
@@ -105,19 +110,23 @@ function stats(samples: Float64Array): Stats {
 }
 
 async function main() {
-  const name = `kamhub_bench_search_${process.pid}_${randomBytes(3).toString('hex')}`
+  if (KEEP_DATABASE && !/^[a-z_][a-z0-9_]{0,62}$/.test(KEEP_DATABASE)) throw new Error('BENCH_KEEP_DATABASE: a lower-case identifier')
+  const name = KEEP_DATABASE ?? `kamhub_bench_search_${process.pid}_${randomBytes(3).toString('hex')}`
   const url = withDatabase(ADMIN_URL, name)
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
+  const exists = KEEP_DATABASE ? (await admin`select 1 from pg_database where datname = ${name}`).length > 0 : false
+  if (!exists) await admin.unsafe(`create database ${name}`)
   let db: Database | undefined
   const servers: ChildServer[] = []
   const loadBefore = loadavg()[0]!
   try {
     db = postgresDatabase({ url, max: 4 })
     await migrate(db, await loadMigrations())
-    log(`generating ${TOURS} tours × ${PER_TOUR} departures in ${name}…`)
     const genStart = performance.now()
-    const generated = await generateCatalogue(db, { tours: TOURS, departuresPerTour: PER_TOUR, label: 'bench' })
+    const generated = exists ? await keptCatalogue(db) : undefined
+    if (generated) log(`reusing the kept catalogue in ${name} (analyzed)…`)
+    else log(`generating ${TOURS} tours × ${PER_TOUR} departures in ${name}…`)
+    const catalogue = generated ?? (await generateCatalogue(db, { tours: TOURS, departuresPerTour: PER_TOUR, label: 'bench' }))
     const generateSeconds = (performance.now() - genStart) / 1000
     const [server] = await queryRows<{ version: string; postgis: string | null }>(
       db.orm,
@@ -190,8 +199,9 @@ async function main() {
       report({
         server: server!,
         engine,
-        generated,
+        generated: catalogue,
         generateSeconds,
+        kept: Boolean(generated),
         queries,
         found,
         uncached,
@@ -206,9 +216,21 @@ async function main() {
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
     await db?.close()
-    await admin.unsafe(`drop database if exists ${name} with (force)`)
+    if (!KEEP_DATABASE) await admin.unsafe(`drop database if exists ${name} with (force)`)
     await admin.end()
   }
+}
+
+/** The catalogue a kept database already has (undefined when it has none yet), with fresh statistics. */
+async function keptCatalogue(db: Database): Promise<{ operators: number; tours: number; departures: number } | undefined> {
+  const [counts] = await queryRows<{ operators: number; tours: number; departures: number }>(
+    db.orm,
+    sql`select (select count(*) from operators)::int as operators, (select count(*) from tours)::int as tours, (select count(*) from departures)::int as departures`,
+  )
+  if (!counts?.tours) return undefined
+  if (!counts.departures) throw new Error('the kept database has tours but no departures (an interrupted generation): drop it')
+  await db.orm.execute(sql`analyze`)
+  return { operators: Number(counts.operators), tours: Number(counts.tours), departures: Number(counts.departures) }
 }
 
 async function load(port: number, path: string, seconds: number): Promise<{ rps: number; p99: number }> {
@@ -222,6 +244,7 @@ interface Report {
   engine: GeoEngine
   generated: { operators: number; tours: number; departures: number }
   generateSeconds: number
+  kept: boolean
   queries: SearchQuery[]
   found: number[]
   uncached: Stats
@@ -241,7 +264,7 @@ function report(r: Report): string {
   const lines: string[] = ['']
   lines.push(`KamHub search benchmark — ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, PostgreSQL ${r.server.version}, PostGIS ${r.server.postgis ?? 'not installed'}`)
   lines.push(`load average ${r.load[0]!.toFixed(2)} at start, ${r.load[1]!.toFixed(2)} at end (anything above ~0 means other work shared the CPUs)`)
-  lines.push(`catalogue: ${r.generated.tours} tours (${r.generated.operators} operators), ${r.generated.departures} departures, generated in ${r.generateSeconds.toFixed(1)} s`)
+  lines.push(`catalogue: ${r.generated.tours} tours (${r.generated.operators} operators), ${r.generated.departures} departures, ${r.kept ? 'kept from an earlier run (BENCH_KEEP_DATABASE)' : `generated in ${r.generateSeconds.toFixed(1)} s`}`)
   lines.push('query: text + near (50 km) + a 30-day window + party size, sorted by relevance, 20 per page; five variants in rotation:')
   r.queries.forEach((q, i) => lines.push(`  ${i + 1}. q=${q.q} near=${q.near!.lat},${q.near!.lng} from=${q.from} to=${q.to} party=${q.party}  → ${r.found[i]} results on page 1`))
   lines.push('')

@@ -31,6 +31,14 @@ export interface BoundingBox {
 export interface GeoSql {
   /** Conditions to AND into the tours query (alias `t`). */
   where: SQL[]
+  /**
+   * Conditions that make an indexed prefilter in `where` exact, to apply after the scan (search.ts fences them off).
+   * PostGIS declares st_dwithin at cost 10000 (25 units a row), so beside it the planner would spend anything to
+   * call it less: with text and a 500 km radius it ANDed a 90k-row GiST scan onto 3k text matches to save a few
+   * hundred calls of what costs about a microsecond. Without it in the scan, the index choice weighs pages and
+   * rows: a city radius is still ANDed with the text (sql/0013), a whole-peninsula one is left to the text index.
+   */
+  exact: SQL[]
   /** Metres from the `near` point, when one was given. */
   distanceM?: SQL
 }
@@ -59,18 +67,23 @@ export async function detectGeoEngine(ex: Executor): Promise<GeoEngine> {
 /**
  * The geo part of a tours query (alias `t`), for one engine. `alongsideText` says a text condition is also
  * present: PostgreSQL has no statistics for cube operators and guesses an earth_box covers a handful of rows, so
- * with text it would still walk the geo index (10k rows around the city) instead of the text index (2k matches);
- * there the earthdistance radius becomes a plain latitude/longitude prefilter plus the exact distance, leaving the
- * choice of index to the text condition. PostGIS has real selectivity estimates and keeps its index condition.
+ * with text it would walk the geo index alone (10k rows around the city) however selective the text is; there the
+ * earthdistance radius becomes a latitude/longitude band plus the exact distance. The band has column histograms
+ * and a btree (sql/0013), so the planner ANDs it with the text indexes when both narrow the search and leaves it
+ * to the text index when the radius is wide. PostGIS has real selectivity estimates and keeps its index condition
+ * (its GiST is ANDed with the text indexes the same way).
  */
 export function geoSql(engine: GeoEngine, { near, bbox }: { near?: Near; bbox?: BoundingBox }, { alongsideText = false } = {}): GeoSql {
   const where: SQL[] = []
+  const exact: SQL[] = []
   let distanceM: SQL | undefined
   if (near) {
     const radiusM = near.radiusKm * 1000
     if (engine === 'postgis') {
       const center = sql`st_setsrid(st_makepoint(${near.lng}::float8, ${near.lat}::float8), 4326)::geography`
-      where.push(sql`st_dwithin(t.meeting_geog, ${center}, ${radiusM}::float8, false)`)
+      // The bounding-box test st_dwithin's index support would add (&& an expanded box), then st_dwithin itself.
+      where.push(sql`t.meeting_geog && _st_expand(${center}, ${radiusM}::float8)`)
+      exact.push(sql`st_dwithin(t.meeting_geog, ${center}, ${radiusM}::float8, false)`)
       distanceM = sql`st_distance(t.meeting_geog, ${center}, false)`
     } else {
       const center = sql`ll_to_earth(${near.lat}::float8, ${near.lng}::float8)`
@@ -91,7 +104,7 @@ export function geoSql(engine: GeoEngine, { near, bbox }: { near?: Near; bbox?: 
     )
     where.push(parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`)
   }
-  return { where, distanceM }
+  return { where, exact, distanceM }
 }
 
 /** A latitude/longitude box around a radius, slightly generous (the exact distance test follows). */

@@ -87,11 +87,16 @@ export function searchToursSql(engine: GeoEngine, p: SearchParams, after?: Keyse
   const parts = queryParts(engine, p)
   const next = nextDeparture(p)
   const key = sortKey(p.sort, parts, next)
-  const where = [...parts.where]
+  // Exact conditions (PostGIS' st_dwithin) filter the rows the scan found, behind OFFSET 0 so their declared cost
+  // does not steer the scan's choice of indexes (see GeoSql.exact); the key is computed after them.
+  const source = parts.exact.length ? sql`(select t.* from tours t where ${sql.join(parts.where, sql` and `)} offset 0) t` : sql`tours t`
+  const where = parts.exact.length ? [...parts.exact] : [...parts.where]
   if (after) where.push(sql`(${key} > ${after.key}::float8 or (${key} = ${after.key}::float8 and t.id > ${after.id}::uuid))`)
   if (p.sort === 'soonest' && p.requireAvailability) where.push(sql`${next.startsAt} is not null`)
-  const candidates = sql`select t.id, ${key} as sort_key, ${parts.rank ?? sql`null::float8`} as rank, ${parts.distanceM ?? sql`null::float8`} as distance_m
-    from tours t where ${sql.join(where, sql` and `)}`
+  // Candidates carry only their sort key: PostgreSQL evaluates every select-list expression per row without sharing
+  // common subexpressions, so a rank column beside a rank-based key scored each of ~2k candidates twice, and the
+  // distance column cost a great-circle computation per candidate. Rank and distance are shown for the page only.
+  const candidates = sql`select t.id, ${key} as sort_key from ${source} where ${sql.join(where, sql` and `)}`
   // Availability after sorting, so it is probed for as few candidates as the page needs; MATERIALIZED keeps
   // PostgreSQL from pushing the probe below the sort. Soonest has already probed while computing its key.
   // A materialized CTE is read back in the order it was written (its sort), so the LIMIT stops the probes as soon as
@@ -102,7 +107,7 @@ export function searchToursSql(engine: GeoEngine, p: SearchParams, after?: Keyse
           page as (select c.* from candidates c where exists (select 1 from departures d where d.tour_id = c.id and ${openDeparture(p)}) limit ${limit})`
       : sql`page as (${candidates} order by sort_key, t.id limit ${limit})`
   return sql`with ${parts.ctes ? sql`${parts.ctes}, ` : sql``}${page}
-    select page.*, nd.id as next_id, nd.starts_at as next_starts_at, nd.seats_left as next_seats_left,
+    select page.*, ${parts.rank ?? sql`null::float8`} as rank, ${parts.distanceM ?? sql`null::float8`} as distance_m, nd.id as next_id, nd.starts_at as next_starts_at, nd.seats_left as next_seats_left,
       t.operator_id, o.name as operator_name, o.slug as operator_slug, t.category, t.difficulty, t.duration_minutes,
       t.languages, t.content, t.meeting_lat, t.meeting_lng, t.photos ->> 0 as photo, t.currency, t.price_from, t.rating,
       t.review_count, t.timezone
@@ -133,8 +138,8 @@ export async function searchFacets(ex: Executor, engine: GeoEngine, p: SearchPar
     p.requireAvailability ? [...where, sql`exists (select 1 from departures d where d.tour_id = t.id and ${openDeparture(p)})`] : where
   const categoryParts = queryParts(engine, p, { omit: 'category' })
   const priceParts = queryParts(engine, p, { omit: 'price' })
-  const byCategory = withAvailability(categoryParts.where)
-  const byPrice = withAvailability(priceParts.where)
+  const byCategory = withAvailability([...categoryParts.where, ...categoryParts.exact])
+  const byPrice = withAvailability([...priceParts.where, ...priceParts.exact])
   const ctes = (parts: QueryParts) => (parts.ctes ? sql`with ${parts.ctes} ` : sql``)
   const [categories, prices] = await withSearchSettings(ex, async (tx) => [
     await queryRows<{ category: string; n: number | string }>(
@@ -162,6 +167,8 @@ interface QueryParts {
   /** Common table expressions the conditions refer to (the fuzzy word expansions), or undefined. */
   ctes?: SQL
   where: SQL[]
+  /** Conditions to apply after the scan (GeoSql.exact). */
+  exact: SQL[]
   rank?: SQL
   distanceM?: SQL
 }
@@ -191,7 +198,7 @@ function queryParts(engine: GeoEngine, p: SearchParams, { omit }: { omit?: Omitt
   if (p.durationMax !== undefined) where.push(sql`t.duration_minutes <= ${p.durationMax}::int`)
   const geo = geoSql(engine, { near: p.near, bbox: p.bbox }, { alongsideText: Boolean(p.text) })
   where.push(...geo.where)
-  return { ctes, where, rank, distanceM: geo.distanceM }
+  return { ctes, where, exact: geo.exact, rank, distanceM: geo.distanceM }
 }
 
 function textMatch(text: string): { cte?: SQL; where: SQL; rank: SQL } {
