@@ -136,7 +136,7 @@ function httpMetrics(metrics: MetricsRegistry, access: AccessLog) {
   // The request count is the histogram's own _count, published under its conventional name too: one observation
   // per request instead of two.
   metrics.countOf('http_requests_total', 'HTTP requests by method, route and status', latency)
-  const inFlight = metrics.gauge('http_requests_in_flight', 'HTTP requests being served')
+  const inFlight = metrics.gauge('http_requests_in_flight', 'HTTP requests being served').child()
   // A series per (route, method, status), found without building its key string on every request.
   const byRoute = new Map<string, Map<string, Map<number, HistogramSeries>>>()
   const seriesOf = (route: string, method: string, status: number): HistogramSeries => {

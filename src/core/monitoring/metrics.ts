@@ -120,6 +120,12 @@ export interface CounterSeries {
   inc(by?: number): void
 }
 
+export interface GaugeSeries {
+  set(value: number): void
+  inc(by?: number): void
+  dec(by?: number): void
+}
+
 export class Gauge extends Metric {
   readonly type = 'gauge'
   private series: Series<number> = new Map()
@@ -139,6 +145,15 @@ export class Gauge extends Metric {
   }
   collect(fn: () => void) {
     this.collectors.push(fn)
+  }
+  /** A handle on one series (no key per call), for hot paths. */
+  child(labels: Labels = {}): GaugeSeries {
+    const s = this.seriesFor(this.series, labels, () => 0)
+    return {
+      set: (value) => void (s.value = value),
+      inc: (by = 1) => void (s.value += by),
+      dec: (by = 1) => void (s.value -= by),
+    }
   }
   samples() {
     for (const fn of this.collectors) {
