@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DomainError } from '../../core/errors.ts'
-import { decodeCursor, encodeCursor } from './cursor.ts'
+import { canonicalJson, decodeCursor, encodeCursor } from './cursor.ts'
 
 const SECRET = 'test-secret-test-secret-test-secret'
 const position = { s: 'price_asc', k: '1500000', id: '0190f5a2-7c1e-7b3a-9f00-2b1c3d4e5f60', f: 'abc' }
@@ -36,3 +36,27 @@ describe('signed search cursors', () => {
     await expect(decodeCursor(cursor, SECRET, { sort: 'price_asc', fingerprint: 'xyz' })).rejects.toThrow(/another search/)
   })
 })
+
+describe('canonicalJson', () => {
+  // What the JSON.stringify-with-a-sorting-replacer form gave: the reference the hand-written one must match.
+  const reference = (value: unknown) =>
+    JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v))
+
+  it.each([
+    [{ b: 1, a: 'x', c: undefined }],
+    [{ q: 'Авача "вулкан"\n', near: [53.28, 158.78], nested: { z: null, y: [1, undefined, { d: 2, c: 1 }] } }],
+    [{ from: new Date('2027-01-01T00:00:00Z'), nan: Number.NaN, inf: Infinity, neg: -0, flag: false }],
+    [[]],
+    [{}],
+    ['plain'],
+    [42],
+    [null],
+  ])('matches sorted JSON.stringify for %j', (value) => {
+    expect(canonicalJson(value)).toBe(reference(value))
+  })
+
+  it('is the same text whatever the key order', () => {
+    expect(canonicalJson({ a: 1, b: { d: 1, c: 2 } })).toBe(canonicalJson({ b: { c: 2, d: 1 }, a: 1 }))
+  })
+})
+

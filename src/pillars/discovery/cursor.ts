@@ -87,9 +87,27 @@ export async function digest(value: unknown, length = 22): Promise<string> {
   return toBase64Url(bytes).slice(0, length)
 }
 
-/** JSON with object keys sorted and undefined dropped: equal queries give equal text. */
+/**
+ * JSON with object keys sorted and undefined dropped: equal queries give equal text. Written out by hand rather
+ * than through a JSON.stringify replacer, which calls back for every value and rebuilds every object sorted: it
+ * runs for each search (its cache key), and the replacer form was a tenth of a cached search's cost.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
-  )
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value)
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON())
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      out += (i ? ',' : '') + (item === undefined || typeof item === 'function' || typeof item === 'symbol' ? 'null' : canonicalJson(item))
+    }
+    return out + ']'
+  }
+  let out = '{'
+  for (const key of Object.keys(value).sort()) {
+    const item = (value as Record<string, unknown>)[key]
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue
+    out += (out.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + canonicalJson(item)
+  }
+  return out + '}'
 }
