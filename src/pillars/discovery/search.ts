@@ -7,8 +7,10 @@
  *   - every query word (normalised and transliterated like the index, see text.ts) is similar to one of the tour's
  *     words: pg_trgm expands the word over `search_lexicon` (the distinct words of all tours, a small table), and the
  *     tour's `search_words` must overlap the expansion. Both sides are GIN lookups, combined by a BitmapOr.
- * Relevance is ts_rank_cd on the weighted vector plus a bonus per query word the tour has exactly (0.5) or only
- * similarly (0.25).
+ * Relevance is ts_rank on the weighted vector (titles A > summaries B > descriptions C) plus a bonus per query word
+ * the tour has exactly (0.5) or only similarly (0.25). Not ts_rank_cd: its cover-density pass cost twice as much per
+ * candidate, a broad query ranks thousands of candidates, and for the one- to three-word queries people type here
+ * the proximity it rewards changed no test's order (bench:search: "avacha" p95 down by about a fifth).
  *
  * Execution shape, chosen for broad queries ("avacha" near the city matches thousands of tours): candidates are
  * filtered and scored from the tours row alone and sorted; availability ("a departure in the window with N seats")
@@ -204,7 +206,7 @@ function queryParts(engine: GeoEngine, p: SearchParams, { omit }: { omit?: Omitt
 function textMatch(text: string): { cte?: SQL; where: SQL; rank: SQL } {
   const tsquery = sql`(websearch_to_tsquery('russian', ${text}) || websearch_to_tsquery('english', ${text}))`
   const words = [...new Set(normaliseSearchText(text).split(' ').filter((w) => w.length >= MIN_FUZZY_WORD))].slice(0, MAX_FUZZY_WORDS)
-  if (!words.length) return { where: sql`t.search_vector @@ ${tsquery}`, rank: sql`ts_rank_cd(t.search_vector, ${tsquery})::float8` }
+  if (!words.length) return { where: sql`t.search_vector @@ ${tsquery}`, rank: sql`ts_rank(t.search_vector, ${tsquery})::float8` }
   // The expansions are computed once, in the `fuzzy` CTE; each reference is an uncorrelated subquery (an InitPlan),
   // so the tours side is a GIN probe per word.
   const expansions = words.map((w, i) => sql`array(select l.word from search_lexicon l where ${w} <% l.word) as ${sql.raw(`w${i}`)}`)
@@ -214,7 +216,7 @@ function textMatch(text: string): { cte?: SQL; where: SQL; rank: SQL } {
   return {
     cte: sql`fuzzy as materialized (select ${sql.join(expansions, sql`, `)})`,
     where: sql`(t.search_vector @@ ${tsquery} or (${sql.join(fuzzy, sql` and `)}))`,
-    rank: sql`(ts_rank_cd(t.search_vector, ${tsquery})::float8 + ${sql.join(bonus, sql` + `)})`,
+    rank: sql`(ts_rank(t.search_vector, ${tsquery})::float8 + ${sql.join(bonus, sql` + `)})`,
   }
 }
 
