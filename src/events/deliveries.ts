@@ -157,11 +157,41 @@ export type Outcome =
   /** Shutdown: give the lease back untouched so another dispatcher takes it at once. */
   | { id: string; result: 'released' }
 
-/** Records a batch of outcomes in one statement; only rows still leased by `owner` change (a stale worker whose lease expired cannot overwrite a newer claim). */
-export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outcome[]): Promise<number> {
-  if (!outcomes.length) return 0
+export interface RecordOptions {
+  /**
+   * false: commit without waiting for the WAL flush (run it on its own, not inside a business transaction). An
+   * outcome lost in a PostgreSQL crash leaves its delivery leased, so it runs again when the lease ends: the
+   * at-least-once redelivery handlers already tolerate. WAL is flushed in order, so a lost outcome never leaves a
+   * later one of the same aggregate standing (that one was only claimable after this one committed).
+   */
+  synchronousCommit?: boolean
+}
+
+/**
+ * Records a batch of outcomes; only rows still leased by `owner` change (a stale worker whose lease expired cannot
+ * overwrite a newer claim). Deliveries that succeeded — nearly all of them — go in one UPDATE by an id array; any
+ * other outcomes in a second one that carries each outcome's details.
+ */
+export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outcome[], { synchronousCommit = true }: RecordOptions = {}): Promise<number> {
+  const delivered: string[] = []
+  const others: Outcome[] = []
+  for (const o of outcomes) (o.result === 'delivered' ? delivered.push(o.id) : others.push(o))
+  const asynchronous = synchronousCommit ? sql`` : sql`and (select set_config('synchronous_commit', 'off', true)) = 'off'`
+  let recorded = 0
+  if (delivered.length) {
+    // An id array is about a fifth cheaper per row than unpacking JSON records (both parsed and joined by PostgreSQL).
+    const rows = await queryRows(
+      ex,
+      sql`update event_deliveries d
+          set status = 'delivered', completed_at = now(), dead_reason = null, lease_owner = null
+          where d.id = any(${pgTextArray(delivered)}::bigint[]) and d.lease_owner = ${owner} and d.status = 'pending' ${asynchronous}
+          returning 1 as recorded`,
+    )
+    recorded += rows.length
+  }
+  if (!others.length) return recorded
   const payload = JSON.stringify(
-    outcomes.map((o) => ({
+    others.map((o) => ({
       id: o.id,
       result: o.result,
       error: 'error' in o ? o.error.slice(0, 2000) : null,
@@ -169,11 +199,11 @@ export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outc
       reason: o.result === 'dead' ? o.reason : null,
     })),
   )
-  const rows = await queryRows<{ id: string }>(
+  const rows = await queryRows(
     ex,
     sql`update event_deliveries d
-        set status = case o.result when 'delivered' then 'delivered' when 'dead' then 'dead' else 'pending' end,
-            completed_at = case when o.result in ('delivered', 'dead') then now() end,
+        set status = case o.result when 'dead' then 'dead' else 'pending' end,
+            completed_at = case when o.result = 'dead' then now() end,
             next_attempt_at = case o.result
               when 'retry' then now() + o.delay_ms * interval '1 millisecond'
               when 'released' then now()
@@ -183,10 +213,10 @@ export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outc
             dead_reason = o.reason,
             lease_owner = null
         from jsonb_to_recordset(${payload}::jsonb) as o(id bigint, result text, error text, delay_ms bigint, reason text)
-        where d.id = o.id and d.lease_owner = ${owner} and d.status = 'pending'
-        returning d.id::text as id`,
+        where d.id = o.id and d.lease_owner = ${owner} and d.status = 'pending' ${asynchronous}
+        returning 1 as recorded`,
   )
-  return rows.length
+  return recorded + rows.length
 }
 
 /**
