@@ -19,6 +19,8 @@ export interface ClaimedDelivery {
   backoffMaxMs: number
   /** A previous claim ended without an outcome this many times (the worker crashed mid-handler). */
   crashes: number
+  /** Its subscription delivers an aggregate's events one at a time: its outcome lets the next one be claimed. */
+  ordered: boolean
   event: EventEnvelope
   createdAt: Date
   /** Set for an HTTP subscription: where to POST and the secrets that sign now, as they were at claim time. */
@@ -44,6 +46,7 @@ export interface ClaimRow {
   subscription: string
   attempts: number
   crashes: number
+  ordered?: boolean
   max_attempts: number
   backoff_base_ms: number
   backoff_max_ms: number
@@ -98,11 +101,11 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
           where d.id = any(array(select id from due))
             -- A lease need not survive a PostgreSQL crash: forgotten, the delivery is simply claimed and run again,
             -- which at-least-once allows. Committing it without waiting for the disk takes a WAL flush off the path
-            -- from commit to handler; outcomes stay synchronous, and a later synchronous commit flushes the claim.
+            -- from commit to handler. (The dispatcher records outcomes the same way: see recordOutcomes.)
             and (select set_config('synchronous_commit', 'off', true)) = 'off'
-          returning d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at
+          returning d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at, d.ordering_key is not null as ordered
         )
-        select d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at,
+        select d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at, d.ordered,
           s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
           e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
           e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id,
@@ -119,6 +122,7 @@ export function toClaimed(r: ClaimRow): ClaimedDelivery {
     subscription: r.subscription,
     attempt: Number(r.attempts),
     crashes: Number(r.crashes),
+    ordered: r.ordered === true,
     maxAttempts: Number(r.max_attempts),
     backoffBaseMs: Number(r.backoff_base_ms),
     backoffMaxMs: Number(r.backoff_max_ms),
