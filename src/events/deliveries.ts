@@ -19,6 +19,8 @@ export interface ClaimedDelivery {
   backoffMaxMs: number
   /** A previous claim ended without an outcome this many times (the worker crashed mid-handler). */
   crashes: number
+  /** Its subscription delivers an aggregate's events one at a time: its outcome lets the next one be claimed. */
+  ordered: boolean
   event: EventEnvelope
   createdAt: Date
   /** Set for an HTTP subscription: where to POST and the secrets that sign now, as they were at claim time. */
@@ -44,6 +46,7 @@ export interface ClaimRow {
   subscription: string
   attempts: number
   crashes: number
+  ordered?: boolean
   max_attempts: number
   backoff_base_ms: number
   backoff_max_ms: number
@@ -98,11 +101,11 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
           where d.id = any(array(select id from due))
             -- A lease need not survive a PostgreSQL crash: forgotten, the delivery is simply claimed and run again,
             -- which at-least-once allows. Committing it without waiting for the disk takes a WAL flush off the path
-            -- from commit to handler; outcomes stay synchronous, and a later synchronous commit flushes the claim.
+            -- from commit to handler. (The dispatcher records outcomes the same way: see recordOutcomes.)
             and (select set_config('synchronous_commit', 'off', true)) = 'off'
-          returning d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at
+          returning d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at, d.ordering_key is not null as ordered
         )
-        select d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at,
+        select d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at, d.ordered,
           s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
           e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
           e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id,
@@ -119,6 +122,7 @@ export function toClaimed(r: ClaimRow): ClaimedDelivery {
     subscription: r.subscription,
     attempt: Number(r.attempts),
     crashes: Number(r.crashes),
+    ordered: r.ordered === true,
     maxAttempts: Number(r.max_attempts),
     backoffBaseMs: Number(r.backoff_base_ms),
     backoffMaxMs: Number(r.backoff_max_ms),
@@ -157,11 +161,41 @@ export type Outcome =
   /** Shutdown: give the lease back untouched so another dispatcher takes it at once. */
   | { id: string; result: 'released' }
 
-/** Records a batch of outcomes in one statement; only rows still leased by `owner` change (a stale worker whose lease expired cannot overwrite a newer claim). */
-export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outcome[]): Promise<number> {
-  if (!outcomes.length) return 0
+export interface RecordOptions {
+  /**
+   * false: commit without waiting for the WAL flush (run it on its own, not inside a business transaction). An
+   * outcome lost in a PostgreSQL crash leaves its delivery leased, so it runs again when the lease ends: the
+   * at-least-once redelivery handlers already tolerate. WAL is flushed in order, so a lost outcome never leaves a
+   * later one of the same aggregate standing (that one was only claimable after this one committed).
+   */
+  synchronousCommit?: boolean
+}
+
+/**
+ * Records a batch of outcomes; only rows still leased by `owner` change (a stale worker whose lease expired cannot
+ * overwrite a newer claim). Deliveries that succeeded — nearly all of them — go in one UPDATE by an id array; any
+ * other outcomes in a second one that carries each outcome's details.
+ */
+export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outcome[], { synchronousCommit = true }: RecordOptions = {}): Promise<number> {
+  const delivered: string[] = []
+  const others: Outcome[] = []
+  for (const o of outcomes) (o.result === 'delivered' ? delivered.push(o.id) : others.push(o))
+  const asynchronous = synchronousCommit ? sql`` : sql`and (select set_config('synchronous_commit', 'off', true)) = 'off'`
+  let recorded = 0
+  if (delivered.length) {
+    // An id array is about a fifth cheaper per row than unpacking JSON records (both parsed and joined by PostgreSQL).
+    const rows = await queryRows(
+      ex,
+      sql`update event_deliveries d
+          set status = 'delivered', completed_at = now(), dead_reason = null, lease_owner = null
+          where d.id = any(${pgTextArray(delivered)}::bigint[]) and d.lease_owner = ${owner} and d.status = 'pending' ${asynchronous}
+          returning 1 as recorded`,
+    )
+    recorded += rows.length
+  }
+  if (!others.length) return recorded
   const payload = JSON.stringify(
-    outcomes.map((o) => ({
+    others.map((o) => ({
       id: o.id,
       result: o.result,
       error: 'error' in o ? o.error.slice(0, 2000) : null,
@@ -169,11 +203,11 @@ export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outc
       reason: o.result === 'dead' ? o.reason : null,
     })),
   )
-  const rows = await queryRows<{ id: string }>(
+  const rows = await queryRows(
     ex,
     sql`update event_deliveries d
-        set status = case o.result when 'delivered' then 'delivered' when 'dead' then 'dead' else 'pending' end,
-            completed_at = case when o.result in ('delivered', 'dead') then now() end,
+        set status = case o.result when 'dead' then 'dead' else 'pending' end,
+            completed_at = case when o.result = 'dead' then now() end,
             next_attempt_at = case o.result
               when 'retry' then now() + o.delay_ms * interval '1 millisecond'
               when 'released' then now()
@@ -183,10 +217,10 @@ export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outc
             dead_reason = o.reason,
             lease_owner = null
         from jsonb_to_recordset(${payload}::jsonb) as o(id bigint, result text, error text, delay_ms bigint, reason text)
-        where d.id = o.id and d.lease_owner = ${owner} and d.status = 'pending'
-        returning d.id::text as id`,
+        where d.id = o.id and d.lease_owner = ${owner} and d.status = 'pending' ${asynchronous}
+        returning 1 as recorded`,
   )
-  return rows.length
+  return recorded + rows.length
 }
 
 /**

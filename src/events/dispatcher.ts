@@ -4,6 +4,9 @@
  * lost (listener reconnecting, NOTIFY disabled). Several dispatchers — in one process or many — share the
  * work through SKIP LOCKED claims; an outcome is only recorded by the lease owner.
  *
+ * A NOTIFY wakes one idle claim loop, never all of them; handlers run while the loop claims on, and their outcomes
+ * are recorded in batches beside the claims (asynchronous commit: a lost outcome is a redelivery after the lease).
+ *
  * Guarantees: at-least-once delivery; a handler that throws is retried with backoff until `maxAttempts`, then
  * dead; a worker that dies mid-handler loses its lease and the delivery runs again; a delivery whose claims keep
  * ending without an outcome (it crashes the worker) is set aside as poison after `poisonAfterCrashes`.
@@ -77,42 +80,74 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const m = eventMetrics(options.metrics)
   const log = logger.child({ component: 'dispatcher' })
 
+  // Deliveries claimed whose outcome is not recorded yet (claims under way included): at most batchSize × loops.
+  const maxInFlight = batchSize * loops
+  let inFlight = 0
   let running = false
-  let dirty = false
-  let waiters: Array<() => void> = []
+  // A wake-up no loop has answered yet: the next loop to finish a claim claims again instead of waiting.
+  let wakePending = false
+  let idle: Array<() => void> = []
+  let roomWaiters: Array<() => void> = []
   let loopsDone: Promise<void>[] = []
+  const handling = new Set<Promise<void>>()
   let unlisten: Unlisten | undefined
   let lagTimer: ReturnType<typeof setInterval> | undefined
 
+  /**
+   * One wake-up wakes ONE idle loop: a burst of NOTIFYs becomes a claim per idle loop at most, and a loop that is
+   * busy answers the rest with one more claim when it finishes. (Waking every loop per NOTIFY had all of them race
+   * for the same row, all but one coming back empty.)
+   */
   function kick() {
-    dirty = true
-    const w = waiters
-    waiters = []
-    for (const wake of w) wake()
+    const wake = idle.shift()
+    if (wake) wake()
+    else wakePending = true
+  }
+
+  function wakeEveryone() {
+    for (const wake of [...idle, ...roomWaiters]) wake()
+    idle = []
+    roomWaiters = []
   }
 
   function waitForWake(): Promise<void> {
-    if (dirty || !running) {
-      dirty = false
+    if (wakePending || !running) {
+      wakePending = false
       return Promise.resolve()
     }
     return new Promise((resolve) => {
       const timer = setTimeout(done, pollIntervalMs)
       function done() {
         clearTimeout(timer)
-        waiters = waiters.filter((w) => w !== done)
-        dirty = false
+        idle = idle.filter((w) => w !== done)
         resolve()
       }
-      waiters.push(done)
+      idle.push(done)
     })
   }
 
+  // A claim asks for a whole batch: each loop keeps at most batchSize deliveries in flight, as when it waited for them.
+  async function waitForRoom(): Promise<void> {
+    // Every waiter is woken when room frees; the first to claim may take it again, so look once more.
+    while (running && inFlight + batchSize > maxInFlight) await new Promise<void>((resolve) => roomWaiters.push(resolve))
+  }
+
+  function freeRoom(n: number) {
+    inFlight -= n
+    const w = roomWaiters
+    roomWaiters = []
+    for (const wake of w) wake()
+  }
+
+  const claim = (limit: number) =>
+    claimDeliveries(db.orm, { subscriptions: names, limit, leaseMs, owner, includeWebhooks: Boolean(options.webhookHandler) })
+
+  /** drain(): claim, run, record, in turn — a caller awaiting it sees every outcome recorded. */
   async function runRound(): Promise<number> {
-    const claimed = await claimDeliveries(db.orm, { subscriptions: names, limit: batchSize, leaseMs, owner, includeWebhooks: Boolean(options.webhookHandler) })
+    const claimed = await claim(batchSize)
     if (!claimed.length) return 0
     const outcomes = await Promise.all(claimed.map(handle))
-    await recordOutcomes(db.orm, owner, outcomes)
+    await recordOutcomes(db.orm, owner, outcomes, { synchronousCommit: false })
     return claimed.length
   }
 
@@ -124,16 +159,88 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return d.webhook ? options.webhookHandler!(d.webhook) : bySubscription.get(d.subscription)!.handler
   }
 
+  /**
+   * Outcomes are recorded in batches apart from claiming: a claim loop never waits for outcomes, only for room
+   * (maxInFlight), so claiming the next events — the latency a publisher sees — never queues behind recording the
+   * last ones. Up to `loops` UPDATEs run at once, each taking whatever has finished by the time it starts.
+   */
+  let outcomes: Array<{ outcome: Outcome; ordered: boolean }> = []
+  let recorders = 0
+  let recordScheduled = false
+  const recording = new Set<Promise<void>>()
+
+  function completed(outcome: Outcome, ordered: boolean) {
+    outcomes.push({ outcome, ordered })
+    if (recordScheduled || recorders >= loops) return
+    recordScheduled = true
+    // A microtask later: the handlers of a batch that finish together share one UPDATE.
+    queueMicrotask(() => {
+      recordScheduled = false
+      if (!outcomes.length || recorders >= loops) return
+      const done = recordSome()
+      recording.add(done)
+      void done.finally(() => recording.delete(done))
+    })
+  }
+
+  async function recordSome() {
+    recorders++
+    let failures = 0
+    while (outcomes.length) {
+      const batch = outcomes
+      outcomes = []
+      try {
+        await recordOutcomes(db.orm, owner, batch.map((o) => o.outcome), { synchronousCommit: false })
+      } catch (error) {
+        m.claimErrors.inc()
+        log.warn({ error: errorMessage(error), outcomes: batch.length }, 'recording outcomes failed; retrying')
+        if (running && ++failures < 20) {
+          // Unrecorded outcomes keep their room: claiming stops while the database is unreachable.
+          outcomes = batch.concat(outcomes)
+          await new Promise((r) => setTimeout(r, Math.min(pollIntervalMs, 50 * 2 ** failures)))
+          continue
+        }
+        // Given up (stopping, or the database is gone): the leases run out and the deliveries run again.
+      }
+      failures = 0
+      freeRoom(batch.length)
+      // The next event of an aggregate became claimable: claim it now rather than at the next poll.
+      if (batch.some((o) => o.ordered && o.outcome.result !== 'retry')) kick()
+    }
+    recorders--
+  }
+
+  function run(d: ClaimedDelivery) {
+    const done = handle(d).then(
+      (outcome) => completed(outcome, d.ordered),
+      (error) => {
+        // runDelivery catches handler errors; this is a bug of ours. The lease runs out and the delivery runs again.
+        log.error({ deliveryId: d.id, error: errorMessage(error) }, 'delivery crashed the dispatcher; left to its lease')
+        freeRoom(1)
+      },
+    )
+    handling.add(done)
+    void done.finally(() => handling.delete(done))
+  }
+
   async function loop() {
     while (running) {
-      let handled = 0
+      await waitForRoom()
+      if (!running) break
+      const limit = batchSize
+      inFlight += limit
+      let claimed: ClaimedDelivery[] = []
       try {
-        handled = await runRound()
+        claimed = await claim(limit)
       } catch (error) {
         m.claimErrors.inc()
         log.warn({ error: errorMessage(error) }, 'dispatch round failed; retrying after the poll interval')
+      } finally {
+        freeRoom(limit - claimed.length)
       }
-      if (handled < batchSize) await waitForWake()
+      for (const d of claimed) run(d)
+      // A full claim means more is likely due: claim again at once.
+      if (claimed.length < limit) await waitForWake()
     }
   }
 
@@ -165,9 +272,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (!running) return
       running = false
       clearInterval(lagTimer)
-      kick()
+      wakeEveryone()
       await unlisten?.()
       await Promise.all(loopsDone)
+      // Claimed work finishes and its outcomes are recorded before stop() returns.
+      while (handling.size || recording.size) await Promise.all([...handling, ...recording])
       log.info({ owner }, 'dispatcher stopped')
     },
     async drain() {

@@ -6,6 +6,7 @@ import { queryRows } from '../../../src/core/db/index.ts'
 import { defineSubscription, registerSubscriptions } from '../../../src/events/subscription.ts'
 import { claimDeliveries, recordOutcomes, redriveDead } from '../../../src/events/deliveries.ts'
 import type { EventEnvelope } from '../../../src/events/envelope.ts'
+import { publish } from '../../../src/events/publish.ts'
 
 let db: TestDatabase
 beforeEach(async () => {
@@ -145,6 +146,36 @@ describe('delivery', () => {
     } finally {
       await dispatcher.stop()
     }
+  })
+
+  it('ordered: the next event of an aggregate is claimed as soon as the previous outcome is recorded, not at the next poll', async () => {
+    const rec = recorder()
+    const sub = defineSubscription('ordered-live', ['booking.*'], rec.handler, { ordered: true })
+    // One NOTIFY for both events and a poll interval far beyond the test timeout: only recording the first
+    // outcome can get the second one claimed in time.
+    const dispatcher = dispatcherFor(db, { subscriptions: [sub], listen: true, pollIntervalMs: 10 * 60_000 })
+    await dispatcher.start()
+    try {
+      await db.orm.transaction(async (tx) => {
+        await publish(tx, bookingHeld('one', 'dep-1'))
+        await publish(tx, { ...bookingHeld('two', 'dep-1'), aggregate: { type: 'booking', id: 'one' } })
+      })
+      await rec.waitFor(2)
+      expect(rec.seen.map((e) => (e.data as { bookingId: string }).bookingId)).toEqual(['one', 'two'])
+    } finally {
+      await dispatcher.stop()
+    }
+  })
+
+  it('stop() returns once every claimed delivery has run and its outcome is recorded', async () => {
+    const rec = recorder()
+    const sub = defineSubscription('stopping', ['booking.*'], rec.handler)
+    const dispatcher = dispatcherFor(db, { subscriptions: [sub], listen: true, pollIntervalMs: 10 * 60_000 })
+    await dispatcher.start()
+    for (let i = 0; i < 5; i++) await publishOne(db)
+    await rec.waitFor(5)
+    await dispatcher.stop()
+    expect(await deliveryStates(db)).toEqual({ delivered: 5 })
   })
 
   it('fan-out: each subscriber gets its own delivery and its own retries', async () => {
