@@ -64,7 +64,6 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink }: Envelo
   const { metrics, logger } = deps
   const observe = httpMetrics(metrics, accessLog(logger))
   const fixed = prepareFixedHeaders(headers)
-  const fixedHeaders = fixed.pairs
 
   return async function envelopeMiddleware(c, next) {
     const startedAt = performance.now()
@@ -81,7 +80,7 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink }: Envelo
     } finally {
       if (!sunk) {
         const res = c.res.headers
-        for (const [name, value] of fixedHeaders) if (!res.has(name)) res.set(name, value)
+        for (const [name, value] of fixed.pairs) if (!res.has(name)) res.set(name, value)
         res.set(REQUEST_ID, requestId)
       }
       observe.finished(c, requestId, startedAt)
@@ -95,22 +94,20 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink }: Envelo
  * `Promise.race` with a deadline promise and a `finally` costs three more promises and their reactions.
  */
 function withDeadline(work: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+  // A promise settles once: whichever of the deadline and the work comes second is a no-op.
   return new Promise<void>((resolve, reject) => {
-    let settled = false
     const timer = setTimeout(() => {
-      if (settled) return
-      settled = true
       onTimeout()
       resolve()
     }, ms)
     work.then(
       () => {
         clearTimeout(timer)
-        if (!settled) (settled = true), resolve()
+        resolve()
       },
       (error: unknown) => {
         clearTimeout(timer)
-        if (!settled) (settled = true), reject(error)
+        reject(error)
       },
     )
   })
