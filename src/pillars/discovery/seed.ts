@@ -180,6 +180,8 @@ async function departureRows(spec: SeedTour, tourId: string, from: string, until
   const rows: NewDepartureRow[] = []
   for (const o of occurrences) {
     if (!inSeason(Number(o.localDate.slice(5, 7)))) continue
+    // The first day is a UTC date; in Kamchatka (UTC+12) its morning can already be over. Only future departures.
+    if (o.startsAt.getTime() <= now.getTime()) continue
     // Some seats already taken, more on the sooner dates: the same on every run (derived from the slug and time).
     const soon = o.startsAt.getTime() - now.getTime() < 45 * DAY_MS
     const taken = (await hash32(`${spec.slug}@${o.startsAt.toISOString()}`)) % (Math.floor(spec.capacity * (soon ? 0.8 : 0.4)) + 1)
