@@ -1,8 +1,34 @@
-/** Benchmark child: the baseline, a bare Hono app with one route on the same server (@hono/node-server). */
+/**
+ * Benchmark child: the baseline, a bare Hono app on the same server (@hono/node-server).
+ *
+ *   GET /hello           the issue's baseline: a 5-byte text answer with Node's default headers
+ *   GET /replay/{name}   an answer recorded from the full app (status, headers, body bytes), sent back as is with no
+ *                        middleware: the same bytes on the wire, so full vs replay is the cost of KamHub's code alone
+ *                        and replay vs hello the cost of the answer itself (headers and body, server and client side)
+ *
+ * Answers to replay arrive over IPC: { type: 'replay', name, status, headers, body (base64) } → { type: 'replaying', name }.
+ */
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 
-const app = new Hono().get('/hello', (c) => c.text('Hello'))
+interface Recorded {
+  status: number
+  headers: Record<string, string>
+  body: Uint8Array<ArrayBuffer>
+}
+
+const recorded = new Map<string, Recorded>()
+const app = new Hono()
+  .get('/hello', (c) => c.text('Hello'))
+  .get('/replay/:name', (c) => {
+    const r = recorded.get(c.req.param('name'))
+    return r ? new Response(r.body, { status: r.status, headers: r.headers }) : c.notFound()
+  })
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!({ port: info.port }))
 
+process.on('message', (m: { type: string; name: string; status: number; headers: Record<string, string>; body: string }) => {
+  if (m.type !== 'replay') return
+  recorded.set(m.name, { status: m.status, headers: m.headers, body: new Uint8Array(Buffer.from(m.body, 'base64')) })
+  process.send!({ type: 'replaying', name: m.name })
+})
 process.once('SIGTERM', () => server.close(() => process.exit(0)))

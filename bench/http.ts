@@ -6,6 +6,10 @@
  *   full on PostgreSQL — the same app as a deployment runs it: DATABASE_URL on a postgres.js pool (a database made
  *           for the run on BENCH_DATABASE_URL / TEST_DATABASE_URL's server, dropped after), LOG_LEVEL=info
  *   bare  — a bare Hono app, GET /hello
+ *   bare replay — the bare server sending the full app's /health/live answer (PostgreSQL, info) byte for byte: the
+ *           same headers and body with none of KamHub's code, so the gap splits into what the answer itself costs
+ *           (the six security headers, the request id: written by the server, parsed by autocannon on the same two
+ *           cores) and what the middleware costs (informational; the target is against bare /hello)
  *
  * Each server runs in its own Node process on @hono/node-server; autocannon runs in this one. Three measurements:
  *   1. saturation: alternating rounds at N connections (order reversed every other round, so drift hits all);
@@ -23,7 +27,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, quantile, ROOT, startChildServer, type ChildServer } from './lib.ts'
+import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, quantile, recordForReplay, ROOT, startChildServer, type ChildServer } from './lib.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
@@ -87,6 +91,7 @@ async function main() {
     { name: 'full  /health/live  LOG_LEVEL=info', path: '/health/live', rounds: [] },
     { name: 'bare  /hello', path: '/hello', rounds: [] },
     { name: 'full  /health/live  PostgreSQL, info', path: '/health/live', rounds: [] },
+    { name: 'bare  replay of the full answer', path: '', rounds: [] },
   ]
   const loadBefore = loadavg()[0]!
   let startups: { cold: StartupRun[]; warm: StartupRun[] } = { cold: [], warm: [] }
@@ -96,7 +101,7 @@ async function main() {
   try {
     log('starting servers (full stack: PGlite initdb + migrations in a temp dir)…')
     const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.tmp', 'bench-profile')}`] : []
-    const [written, info, bare, onPostgres] = targets as [Target, Target, Target, Target]
+    const [written, info, bare, onPostgres, replay] = targets as [Target, Target, Target, Target, Target]
     // A deployment's configuration: the same app on a postgres.js pool, no PGlite (and its WebAssembly heap) in the
     // process. Its database is created here and dropped at the end.
     database = await benchDatabase()
@@ -107,6 +112,8 @@ async function main() {
       startChildServer('./bare-server.ts', cleanEnv({ NODE_ENV: 'production' })),
       startChildServer('./full-server.ts', cleanEnv({ NODE_ENV: 'production', ...productionSecrets(), DATABASE_URL: database.url, LOG_LEVEL: 'info' })),
     ])
+    replay.server = bare.server
+    replay.path = await recordForReplay(bare.server!, 'health-live', `http://127.0.0.1:${onPostgres.server!.port}/health/live`)
 
     for (const t of targets) {
       log(`warm-up ${WARMUP} s: ${t.name}`)
@@ -122,13 +129,13 @@ async function main() {
       log(`fixed ${RATE} req/s, ${RATE_SECONDS} s: ${t.name}`)
       t.atRate = await load(t, RATE_SECONDS, RATE)
     }
-    await Promise.all(targets.map((t) => t.server?.stop()))
+    await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
 
     log('in-process JavaScript cost per request (full app at debug and info, bare)…')
     inProcess = await forkChild<InProcess>('./in-process.ts', cleanEnv({})).message
     if (STARTS > 0) startups = await measureStartups(tempDir)
   } finally {
-    await Promise.all(targets.map((t) => t.server?.stop()))
+    await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
     await database?.drop()
   }
@@ -237,8 +244,8 @@ function report(targets: Target[], inProcess: InProcess, startups: { cold: Start
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, medians[i]!)
   for (const t of targets) row(`@${RATE}/s`, t.name, t.atRate!)
 
-  const [mWritten, mInfo, mBare, mPg] = medians as [Round, Round, Round, Round]
-  const [rWritten, rInfo, rBare, rPg] = targets.map((t) => t.atRate!) as [Round, Round, Round, Round]
+  const [mWritten, mInfo, mBare, mPg, mReplay] = medians as [Round, Round, Round, Round, Round]
+  const [rWritten, rInfo, rBare, rPg, rReplay] = targets.map((t) => t.atRate!) as [Round, Round, Round, Round, Round]
   lines.push('')
   lines.push(`throughput full/bare, access log written  ${fmt(mWritten.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mWritten.rps / mBare.rps >= TARGET_RATIO)}`)
   lines.push(`throughput full/bare, LOG_LEVEL=info      ${fmt(mInfo.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mInfo.rps / mBare.rps >= TARGET_RATIO)}`)
@@ -249,6 +256,10 @@ function report(targets: Target[], inProcess: InProcess, startups: { cold: Start
   lines.push(
     `server CPU per request at ${RATE} req/s     full ${fmt(rWritten.cpuUsPerReq, 1)} µs (log written), ${fmt(rInfo.cpuUsPerReq, 1)} µs (info), ${fmt(rPg.cpuUsPerReq, 1)} µs (PostgreSQL); bare ${fmt(rBare.cpuUsPerReq, 1)} µs`,
   )
+  lines.push(
+    `the answer itself, bare replay/hello       ${fmt(mReplay.rps / mBare.rps)}   (the same headers and body as full, sent by bare Hono; server ${fmt(rReplay.cpuUsPerReq, 1)} µs/req at ${RATE}/s)`,
+  )
+  lines.push(`KamHub's code, full on PostgreSQL/replay  ${fmt(mPg.rps / mReplay.rps)}   (informational: the middleware against the same bytes on the wire)`)
   lines.push(
     `JavaScript per request, in-process       full ${fmt(inProcess.fullDebug, 1)} µs (log written), ${fmt(inProcess.fullInfo, 1)} µs (info); bare ${fmt(inProcess.bare, 1)} µs  (no sockets, min of 7 × 10k)`,
   )

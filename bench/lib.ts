@@ -157,3 +157,30 @@ export function quantile(samples: Float64Array, n: number, q: number): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Headers Node writes itself on every answer: a replayed answer must not carry a recorded copy of them. */
+const NODE_OWN_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'])
+
+/**
+ * Records a full-app answer and has the bare server (bare-server.ts) replay it at /replay/{name}: the same status,
+ * headers and body bytes without any of KamHub's code. Returns the bare server's path for it.
+ */
+export async function recordForReplay(bare: ChildServer, name: string, url: string): Promise<string> {
+  const response = await fetch(url)
+  const body = Buffer.from(await response.arrayBuffer())
+  const headers: Record<string, string> = {}
+  response.headers.forEach((value, key) => {
+    if (!NODE_OWN_HEADERS.has(key)) headers[key] = value
+  })
+  const replaying = new Promise<void>((resolve) => {
+    const onMessage = (m: { type?: string; name?: string }) => {
+      if (m.type !== 'replaying' || m.name !== name) return
+      bare.child.off('message', onMessage)
+      resolve()
+    }
+    bare.child.on('message', onMessage)
+  })
+  bare.child.send({ type: 'replay', name, status: response.status, headers, body: body.toString('base64') })
+  await replaying
+  return `/replay/${name}`
+}

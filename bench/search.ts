@@ -25,7 +25,7 @@ import postgres from 'postgres'
 import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { sql } from 'drizzle-orm'
-import { cleanEnv, median, productionSecrets, quantile, startChildServer, type ChildServer } from './lib.ts'
+import { cleanEnv, median, productionSecrets, quantile, recordForReplay, startChildServer, type ChildServer } from './lib.ts'
 import { parseConfig } from '../src/core/config/schema.ts'
 import { postgresDatabase } from '../src/core/db/postgres.ts'
 import { queryRows, type Database } from '../src/core/db/index.ts'
@@ -184,6 +184,9 @@ async function main() {
       { name: 'full  GET /v1/tours?q=…&near=… (cached)', port: full.port, path: searchPath, rps: [] as number[], p99: [] as number[] },
       // The same stack's cheapest route: what the middleware alone costs, so the catalogue's own share is visible.
       { name: 'full  GET /health/live (stack baseline)', port: full.port, path: '/health/live', rps: [] as number[], p99: [] as number[] },
+      // The full app's tour answer sent back byte for byte by the bare server: what the answer itself costs (its
+      // headers and ~5 KB of JSON, written by the server and parsed by autocannon on the same two cores).
+      { name: 'bare  replay of the tour answer', port: bare.port, path: await recordForReplay(bare, 'tour', `http://127.0.0.1:${full.port}/v1/tours/${tour!.id}`), rps: [] as number[], p99: [] as number[] },
     ]
     for (const t of targets) await load(t.port, t.path, Math.min(2, DURATION))
     for (let r = 0; r < ROUNDS; r++) {
@@ -279,6 +282,8 @@ function report(r: Report): string {
   for (const h of r.http) lines.push(pad(h.name, 58) + lpad(h.rps.toFixed(0), 10) + lpad(`${h.p99} ms`, 10))
   const ratio = r.http[0]!.rps / r.http[1]!.rps
   lines.push(`GET /v1/tours/{id} cached / bare hello: ${ratio.toFixed(2)}   target ≥ ${TARGET_RATIO}  ${verdict(ratio >= TARGET_RATIO)}`)
+  const replay = r.http[4]!.rps
+  lines.push(`  the answer itself, bare replay / bare hello: ${(replay / r.http[1]!.rps).toFixed(2)}; KamHub's code, full / bare replay: ${(r.http[0]!.rps / replay).toFixed(2)} (informational)`)
   for (const p of r.plans) {
     lines.push('')
     lines.push(`EXPLAIN (ANALYZE, BUFFERS) — variant 1, ${p.engine}: sequential scans on tours/departures/operators: ${p.seqScans.length ? p.seqScans.join(', ') + '  FAIL' : 'none  PASS'}`)
