@@ -14,6 +14,7 @@ import { newRouter } from './routes/env.ts'
 import { registerProcessMetrics } from './core/monitoring/process.ts'
 import { requireJsonBody } from './core/http/content-type.ts'
 import { envelope, type HeaderSink } from './core/http/envelope.ts'
+import type { WatchDeadline } from './core/http/deadlines.ts'
 import { allowedMethodsFor } from './core/http/method-not-allowed.ts'
 import { onError, renderProblem } from './core/http/on-error.ts'
 import { DomainError } from './core/errors.ts'
@@ -46,9 +47,11 @@ export interface AppOptions {
   subscriptions?: (deps: Deps) => CodeSubscription[]
   /** The runtime's fast way to set the headers every answer carries (Node: on its ServerResponse). */
   headerSink?: HeaderSink
+  /** How request deadlines are timed: one shared timer (default) or a timer per request (Workers; see deadlines.ts). */
+  deadlines?: (ms: number) => WatchDeadline
 }
 
-export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions, headerSink }: AppOptions = {}) {
+export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions, headerSink, deadlines }: AppOptions = {}) {
   const { config } = deps
   const app = newRouter()
 
@@ -59,6 +62,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
       deps,
       scope,
       headerSink,
+      deadlines,
       timeoutMs: config.REQUEST_TIMEOUT_MS,
       // The headers that protect a JSON API and its /docs page. Left out: X-XSS-Protection (the filter it controlled
       // is gone from browsers), X-Download-Options (old Internet Explorer), X-DNS-Prefetch-Control and

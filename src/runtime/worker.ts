@@ -32,6 +32,7 @@ import { systemClock, type Deps } from '../deps.ts'
 import { paymentsRegistry, payoutProviderLookup } from '../pillars/booking/payments/registry.ts'
 import { notificationProvidersFromConfig } from '../core/notifications/from-config.ts'
 import { notificationChannels } from '../pillars/engagement/notifications/channels.ts'
+import { perRequestDeadlines } from '../core/http/deadlines.ts'
 
 export interface WorkerEnv {
   HYPERDRIVE: Hyperdrive
@@ -78,6 +79,8 @@ function isolateFor(env: WorkerEnv): Isolate {
   // Only the names and patterns are used here (claims, registration); handlers are built per delivery request.
   const edge = createEdgeEvents({ config, subscriptions: codeSubscriptions(deps), logger })
   const app = createApp(deps, {
+    // A workerd timer ends with the request that set it: one shared timer would miss the next request's deadline.
+    deadlines: perRequestDeadlines,
     scope: (c: Context) => {
       const db = requestDatabase(c.env as WorkerEnv, config, observe)
       // The kick runs after the answer is sent, on this request's database client (a socket cannot outlive it).

@@ -15,6 +15,7 @@ import type { HistogramSeries, MetricsRegistry } from '../monitoring/metrics.ts'
 import { DomainError } from '../errors.ts'
 import { accessLog, type AccessLog } from '../monitoring/access-log.ts'
 import { renderProblem } from './on-error.ts'
+import { sharedDeadlines, type WatchDeadline } from './deadlines.ts'
 
 const REQUEST_ID = 'X-Request-Id'
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -33,6 +34,8 @@ export interface EnvelopeOptions {
    * returns false to fall back to the Fetch API `Headers` of each answer. A route's own value still wins.
    */
   headerSink?: HeaderSink
+  /** How deadlines are timed: one shared timer by default; Workers need a timer per request (see deadlines.ts). */
+  deadlines?: (ms: number) => WatchDeadline
 }
 
 /** The fixed headers, prepared once: names and values, and a bit per lower-cased name for cheap override checks. */
@@ -60,10 +63,11 @@ export function requestIdFrom(incoming: string | undefined): string {
   return incoming && SAFE_ID.test(incoming) ? incoming : crypto.randomUUID()
 }
 
-export function envelope({ deps, scope, headers, timeoutMs, headerSink }: EnvelopeOptions): MiddlewareHandler {
+export function envelope({ deps, scope, headers, timeoutMs, headerSink, deadlines = sharedDeadlines }: EnvelopeOptions): MiddlewareHandler {
   const { metrics, logger } = deps
   const observe = httpMetrics(metrics, accessLog(logger))
   const fixed = prepareFixedHeaders(headers)
+  const watch = deadlines(timeoutMs)
 
   return async function envelopeMiddleware(c, next) {
     const startedAt = performance.now()
@@ -74,7 +78,7 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink }: Envelo
     const sunk = headerSink?.(c, fixed, requestId) ?? false
     observe.started()
     try {
-      await withDeadline(next(), timeoutMs, () => {
+      await withDeadline(next(), watch, () => {
         c.res = renderProblem(c, new DomainError('timeout', `The request took longer than ${timeoutMs} ms`))
       })
     } finally {
@@ -89,24 +93,24 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink }: Envelo
 }
 
 /**
- * Waits for the handler, or answers through `onTimeout` when it is still running after `ms`. The handler is not
- * cancelled (JavaScript cannot); its late result is dropped. One timer and one promise per request: a
- * `Promise.race` with a deadline promise and a `finally` costs three more promises and their reactions.
+ * Waits for the handler, or answers through `onTimeout` when it is still running at its deadline. The handler is
+ * not cancelled (JavaScript cannot); its late result is dropped. One promise per request: a `Promise.race` with a
+ * deadline promise and a `finally` costs three more promises and their reactions.
  */
-function withDeadline(work: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+function withDeadline(work: Promise<void>, watch: WatchDeadline, onTimeout: () => void): Promise<void> {
   // A promise settles once: whichever of the deadline and the work comes second is a no-op.
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const deadline = watch(() => {
       onTimeout()
       resolve()
-    }, ms)
+    })
     work.then(
       () => {
-        clearTimeout(timer)
+        deadline.finish()
         resolve()
       },
       (error: unknown) => {
-        clearTimeout(timer)
+        deadline.finish()
         reject(error)
       },
     )
