@@ -91,7 +91,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let loopsDone: Promise<void>[] = []
   const handling = new Set<Promise<void>>()
   let unlisten: Unlisten | undefined
-  let lagTimer: ReturnType<typeof setInterval> | undefined
+  let stopLagRefresh: (() => void) | undefined
 
   /**
    * One wake-up wakes ONE idle loop: a burst of NOTIFYs becomes a claim per idle loop at most, and a loop that is
@@ -262,16 +262,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         })
       }
       loopsDone = Array.from({ length: loops }, () => loop())
-      // Gauges must be read synchronously at scrape time, so the lag is refreshed on the poll cadence.
-      lagTimer = setInterval(() => {
-        lagSeconds().then((seconds) => m.lag.set(seconds), () => {})
-      }, pollIntervalMs)
+      // Read at scrape time: a query per scrape, not one every poll interval whether anyone looks or not (on the
+      // embedded PGlite every query runs on the server's own thread).
+      stopLagRefresh = options.metrics.beforeScrape(async () => m.lag.set(await lagSeconds()))
       log.info({ owner, subscriptions: names, loops, batchSize, listen }, 'dispatcher started')
     },
     async stop() {
       if (!running) return
       running = false
-      clearInterval(lagTimer)
+      stopLagRefresh?.()
       wakeEveryone()
       await unlisten?.()
       await Promise.all(loopsDone)

@@ -87,6 +87,7 @@ export const healthRoutes = newRouter()
         headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
       })
     }
+    await metrics.refresh()
     return c.text(metrics.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE })
   })
 

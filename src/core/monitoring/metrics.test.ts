@@ -88,6 +88,26 @@ describe('registry rules', () => {
     expect(() => m.counter('ok_total', 'X').inc({}, -1)).toThrow(/only goes up/)
   })
 
+  it('refreshes beforeScrape values when asked; a failing or hanging refresher keeps its last value, a removed one stops', async () => {
+    const m = new MetricsRegistry()
+    const age = m.gauge('backlog_age_seconds', 'Age')
+    const broken = m.gauge('broken_value', 'Broken')
+    let calls = 0
+    const remove = m.beforeScrape(async () => age.set(++calls * 10))
+    m.beforeScrape(async () => {
+      throw new Error('database down')
+    })
+    broken.set(3)
+    m.beforeScrape(() => new Promise<void>(() => {})) // never settles
+    await m.refresh(20)
+    expect(m.render()).toContain('backlog_age_seconds 10\n')
+    expect(m.render()).toContain('broken_value 3\n')
+    expect(m.render()).toContain('backlog_age_seconds 10\n') // rendering alone does not query
+    remove()
+    await m.refresh(20)
+    expect(calls).toBe(1)
+  })
+
   it('runs gauge collectors at scrape time and survives one that throws', () => {
     const m = new MetricsRegistry()
     const g = m.gauge('pool_size', 'Pool size')

@@ -257,6 +257,7 @@ export class HistogramCount extends Metric {
 
 export class MetricsRegistry {
   private metrics = new Map<string, Metric>()
+  private refreshers = new Set<() => Promise<void>>()
 
   counter(name: string, help: string): Counter {
     return this.register(name, Counter, () => new Counter(name, help))
@@ -270,6 +271,24 @@ export class MetricsRegistry {
   /** A counter read off `histogram`'s observation counts (see HistogramCount). */
   countOf(name: string, help: string, histogram: Histogram): HistogramCount {
     return this.register(name, HistogramCount, () => new HistogramCount(name, help, histogram))
+  }
+
+  /**
+   * Work to do before a scrape, for values that take a query to read (the event backlog's age): read when someone
+   * looks, not on a timer that runs whether anyone looks or not. Returns the way to remove it.
+   */
+  beforeScrape(refresh: () => Promise<void>): () => void {
+    this.refreshers.add(refresh)
+    return () => void this.refreshers.delete(refresh)
+  }
+
+  /** Runs every beforeScrape refresher; one that fails or hangs past `timeoutMs` leaves its metric's last value. */
+  async refresh(timeoutMs = 2_000): Promise<void> {
+    if (!this.refreshers.size) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
+    await Promise.race([Promise.allSettled([...this.refreshers].map((r) => r())), timeout])
+    clearTimeout(timer)
   }
 
   /** Prometheus text format; the content type to serve it with is PROMETHEUS_CONTENT_TYPE. */
