@@ -7,8 +7,8 @@
  *                  cancelled (full refunds); finished departures complete their bookings; authorized payments
  *                  due for capture are captured; payments no webhook settled are fetched back (reconciliation)
  *                  notifications: the operator manifests whose evening-before has come are queued, critical alerts
- *                  not confirmed delivered escalate, due notifications are sent (servers also run the queue every
- *                  NOTIFY_POLL_INTERVAL_MS; Workers only here, from the cron trigger)
+ *                  not confirmed delivered escalate, due notifications are sent (servers also run the queue when
+ *                  kicked and when its next row falls due; Workers only here, from the cron trigger)
  *   every hour   — expired Idempotency-Keys are pruned; operator earnings past their hold become available;
  *                  in the hour PAYOUT_RUN_HOUR_UTC, the daily payout run (a second run in the same hour pays nothing
  *                  twice: payouts lock per operator and pay only what is available)

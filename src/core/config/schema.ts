@@ -129,8 +129,11 @@ export const configSchema = z.object({
   /** Notifications one worker claims per round, and how many it sends at once. */
   NOTIFY_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
-  /** Node/Deno: how often the queue worker looks for due notifications (it is also woken when a subscriber adds some). */
-  NOTIFY_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  /**
+   * Node/Deno: the longest the queue worker sleeps. It wakes when a subscriber (or a failure webhook) adds work and
+   * when the queue's next row falls due; this backstop only finds rows another process queued and died before sending.
+   */
+  NOTIFY_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** Per-provider send rates (per process), e.g. `twilio=1,resend=10`: sends per second, bursts of the same size. */
   NOTIFY_RATE_LIMITS: z
     .string()

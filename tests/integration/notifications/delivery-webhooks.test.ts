@@ -112,13 +112,16 @@ describe('Resend (Standard Webhooks signature)', () => {
     expect(await current(row.id)).toMatchObject({ status: 'delivered', last_error: null })
   })
 
-  it('a signed email.bounced marks the receipt failed once, with the bounce as its error', async () => {
+  it('a signed email.bounced marks the receipt failed once, with the bounce as its error, and wakes the queue worker (a failed critical alert escalates at its next round)', async () => {
     const row = await receiptEmail()
     const id = `msg_${crypto.randomUUID()}`
+    const kicks = t.kicks
     expect(await (await post({ type: 'email.bounced', emailId: row.provider_message_id! }, { id })).json()).toEqual({ received: true, applied: 1 })
     expect(await current(row.id)).toMatchObject({ status: 'failed', last_error: 'bounced' })
+    expect(t.kicks).toBe(kicks + 1)
     expect(await (await post({ type: 'email.bounced', emailId: row.provider_message_id! }, { id })).json()).toEqual({ received: true, applied: 0 })
     expect((await current(row.id)).status).toBe('failed')
+    expect(t.kicks).toBe(kicks + 1) // nothing applied, nothing to wake for
   })
 
   it('signed with another secret, or unsigned → 401, and the notification and the event log are untouched', async () => {

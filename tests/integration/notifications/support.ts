@@ -67,16 +67,22 @@ export interface NotifyTestApp extends TestApp {
   drain(): Promise<number>
   /** One queue round at the clock's now (escalation, then sending). */
   runQueue(): Promise<Record<string, number>>
+  /** How often the app woke the (server's) queue worker: a subscriber queued rows, a provider reported a failure. */
+  readonly kicks: number
 }
 
 export async function startNotifyApp(channels: Partial<NotificationChannels> = {}, env: Record<string, string> = {}): Promise<NotifyTestApp> {
   const clock = manualClock(new Date(Date.now()))
   const full: NotificationChannels = { email: [], sms: [], push: [], emailFrom: 'KamHub <noreply@kamhub.test>', devInbox: false, ...channels }
-  const t = await startTestApp({ env: { AUTH_RATE_LIMIT: '10000', ACCESS_TOKEN_TTL_SECONDS: '86400', ...env }, deps: { clock, notifications: { channels: full } } })
+  const woken = { kicks: 0 }
+  const kick = () => void woken.kicks++
+  const t = await startTestApp({ env: { AUTH_RATE_LIMIT: '10000', ACCESS_TOKEN_TTL_SECONDS: '86400', ...env }, deps: { clock, notifications: { channels: full, kick } } })
   const subscriptions = [notificationsSubscription(t.deps)]
   await registerSubscriptions(t.db.orm, subscriptions)
   const dispatcher = dispatcherFor(t.db, { subscriptions })
-  return Object.assign(t, { clock, drain: () => dispatcher.drain(), runQueue: () => runNotificationQueue(t.deps, clock.now()) })
+  const app = Object.assign(t, { clock, drain: () => dispatcher.drain(), runQueue: () => runNotificationQueue(t.deps, clock.now()) })
+  // a live count (Object.assign would copy a getter's value once)
+  return Object.defineProperty(app, 'kicks', { get: () => woken.kicks }) as typeof app & { readonly kicks: number }
 }
 
 /** A confirmed booking for 2 adults on a fresh departure at `startsAt` (default 3 days ahead of the clock). */

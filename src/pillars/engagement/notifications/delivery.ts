@@ -21,7 +21,14 @@ export async function handleDeliveryWebhook(deps: Pick<Deps, 'db' | 'notificatio
   if (!adapter?.verifyDeliveryWebhook) throw new DomainError('not_found', `${provider} is not configured`)
   const events = await adapter.verifyDeliveryWebhook(request)
   let applied = 0
-  for (const event of events) if (await applyDeliveryEvent(deps, event)) applied++
+  let failed = false
+  for (const event of events) {
+    if (!(await applyDeliveryEvent(deps, event))) continue
+    applied++
+    if (TARGET[event.status] === 'failed') failed = true
+  }
+  // A failed critical alert escalates at the queue's next round: wake the worker now, not at its backstop.
+  if (failed) deps.notifications?.kick?.()
   return { applied }
 }
 
