@@ -1,8 +1,9 @@
 /**
  * The dispatcher for long-running servers (Node, Deno): claims due deliveries in batches and runs their
- * handlers. NOTIFY wakes it within a millisecond of a commit; a poll is the backstop when notifications are
- * lost (listener reconnecting, NOTIFY disabled). Several dispatchers — in one process or many — share the
- * work through SKIP LOCKED claims; an outcome is only recorded by the lease owner.
+ * handlers. NOTIFY wakes it within a millisecond of a commit, and an idle loop also wakes when its own next retry
+ * falls due; a poll is the backstop for the rest (a crashed process's leases, notifications lost while the
+ * listener reconnected). Several dispatchers — in one process or many — share the work through SKIP LOCKED
+ * claims; an outcome is only recorded by the lease owner.
  *
  * A NOTIFY wakes one idle claim loop, never all of them; handlers run while the loop claims on, and their outcomes
  * are recorded in batches beside the claims (asynchronous commit: a lost outcome is a redelivery after the lease).
@@ -19,6 +20,7 @@ import { eventMetrics } from './metrics.ts'
 import { EVENTS_CHANNEL } from './publish.ts'
 import { registerSubscriptions, type CodeSubscription, type EventHandler } from './subscription.ts'
 import { errorMessage, runDelivery } from './run-delivery.ts'
+import { DueTimes } from './due-times.ts'
 import type { WebhookTarget } from './webhooks.ts'
 import { uuidv7 } from './envelope.ts'
 
@@ -34,6 +36,7 @@ export interface DispatcherOptions {
   leaseMs?: number
   /** A handler running longer than this fails its attempt (keep it below leaseMs). */
   handlerTimeoutMs?: number
+  /** The longest an idle loop sleeps (NOTIFY, a local commit and its own retries wake it sooner). */
   pollIntervalMs?: number
   poisonAfterCrashes?: number
   /** Wake on NOTIFY (default); false leaves only the poll. */
@@ -69,7 +72,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     loops = db.kind === 'pglite' ? 1 : 2,
     leaseMs = 30_000,
     handlerTimeoutMs = Math.floor((options.leaseMs ?? 30_000) * 0.8),
-    pollIntervalMs = 2_000,
+    pollIntervalMs = 30_000,
     poisonAfterCrashes = 3,
     listen = true,
     heartbeatMs = 10_000,
@@ -92,6 +95,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const handling = new Set<Promise<void>>()
   let unlisten: Unlisten | undefined
   let stopLagRefresh: (() => void) | undefined
+  // Retries this process recorded, by when they fall due (estimated after the UPDATE: never before the database's).
+  const retriesDue = new DueTimes()
 
   /**
    * One wake-up wakes ONE idle loop: a burst of NOTIFYs becomes a claim per idle loop at most, and a loop that is
@@ -115,8 +120,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       wakePending = false
       return Promise.resolve()
     }
+    const nextRetry = retriesDue.next()
+    const sleepMs = nextRetry === undefined ? pollIntervalMs : Math.min(pollIntervalMs, Math.max(0, nextRetry - Date.now()))
     return new Promise((resolve) => {
-      const timer = setTimeout(done, pollIntervalMs)
+      const timer = setTimeout(done, sleepMs)
       function done() {
         clearTimeout(timer)
         idle = idle.filter((w) => w !== done)
@@ -204,6 +211,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       failures = 0
       freeRoom(batch.length)
+      let retried = false
+      for (const { outcome } of batch) {
+        if (outcome.result !== 'retry') continue
+        retriesDue.add(Date.now() + outcome.delayMs)
+        retried = true
+      }
+      // An idle loop's sleep was set before this retry existed: wake one to claim (nothing yet) and sleep anew.
+      if (retried) kick()
       // The next event of an aggregate became claimable: claim it now rather than at the next poll.
       if (batch.some((o) => o.ordered && o.outcome.result !== 'retry')) kick()
     }
@@ -229,6 +244,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (!running) break
       const limit = batchSize
       inFlight += limit
+      const claimStartedAt = Date.now()
       let claimed: ClaimedDelivery[] = []
       try {
         claimed = await claim(limit)
@@ -240,7 +256,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       for (const d of claimed) run(d)
       // A full claim means more is likely due: claim again at once.
-      if (claimed.length < limit) await waitForWake()
+      if (claimed.length < limit) {
+        retriesDue.dropThrough(claimStartedAt)
+        await waitForWake()
+      }
     }
   }
 

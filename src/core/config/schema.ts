@@ -46,7 +46,11 @@ export const configSchema = z.object({
   ADMIN_PASSWORD: z.string().min(12).optional(),
   /** Run the event dispatcher in this process (Node, Deno). Turn off on API-only replicas. */
   EVENTS_DISPATCHER: bool.default(true),
-  EVENTS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2_000),
+  /**
+   * The longest an idle dispatcher loop sleeps. NOTIFY (or a commit in this process) wakes it, and so does its own
+   * next retry; the backstop finds what a crashed process left leased and wakes lost while the listener reconnected.
+   */
+  EVENTS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   EVENTS_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
   EVENTS_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   /** QStash (Workers event delivery): API base URL; the token enables publishing, deliveries come back to PUBLIC_URL. */
