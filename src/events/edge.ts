@@ -27,7 +27,7 @@ import { Client, Receiver } from '@upstash/qstash'
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database, type Executor } from '../core/db/index.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
-import { claimDeliveries, recordOutcomes, toClaimed, type ClaimedDelivery, type ClaimRow, type Outcome } from './deliveries.ts'
+import { CLAIMED_COLUMNS, CLAIMED_RETURNING, claimDeliveries, recordOutcomes, toClaimed, type ClaimedDelivery, type ClaimRow, type Outcome } from './deliveries.ts'
 import { uuidv7 } from './envelope.ts'
 import type { EventMetrics } from './metrics.ts'
 import { errorMessage, runDelivery } from './run-delivery.ts'
@@ -297,13 +297,9 @@ async function takeDelivery(
               select 1 from event_deliveries p
               where p.subscription = d.subscription and p.ordering_key = d.ordering_key
                 and p.status = 'pending' and p.event_seq < d.event_seq))))
-          returning d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at
+          returning ${CLAIMED_RETURNING}
         )
-        select d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at,
-          s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
-          e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
-          e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id,
-          s.kind, s.url, case when s.kind = 'http' then to_jsonb(case when s.previous_secrets_expire_at > now() then s.secrets else s.secrets[1:1] end) end as secrets
+        select ${CLAIMED_COLUMNS}
         from taken d join event_outbox e on e.seq = d.event_seq join event_subscriptions s on s.name = d.subscription`,
   )
   return rows[0] && toClaimed(rows[0])
