@@ -27,7 +27,7 @@ import { Client, Receiver } from '@upstash/qstash'
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database, type Executor } from '../core/db/index.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
-import { CLAIMED_COLUMNS, CLAIMED_RETURNING, claimDeliveries, recordOutcomes, toClaimed, type ClaimedDelivery, type ClaimRow, type Outcome } from './deliveries.ts'
+import { CLAIMABLE, CLAIMED_COLUMNS, CLAIMED_RETURNING, DUE_AT, claimDeliveries, recordOutcomes, toClaimed, type ClaimedDelivery, type ClaimRow, type Outcome } from './deliveries.ts'
 import { uuidv7 } from './envelope.ts'
 import type { EventMetrics } from './metrics.ts'
 import { errorMessage, runDelivery } from './run-delivery.ts'
@@ -289,11 +289,11 @@ async function takeDelivery(
           set lease_owner = ${owner},
               attempts = d.attempts + case when d.lease_owner = ${QSTASH_OWNER} then 0 else 1 end,
               crashes = d.crashes + case when d.lease_owner is null or d.lease_owner = ${QSTASH_OWNER} then 0 else 1 end,
-              next_attempt_at = now() + ${runLeaseMs} * interval '1 millisecond'
+              leased_until = now() + ${runLeaseMs} * interval '1 millisecond'
           from event_subscriptions s
           where d.id = ${id}::bigint and s.name = d.subscription and d.status = 'pending'
             and (d.subscription = any(${pgTextArray(names)}::text[]) or (${includeWebhooks}::boolean and s.kind = 'http' and s.active))
-            and (d.lease_owner = ${QSTASH_OWNER} or (d.next_attempt_at <= now() and (d.ordering_key is null or not exists (
+            and (d.lease_owner = ${QSTASH_OWNER} or (${CLAIMABLE} and (d.ordering_key is null or not exists (
               select 1 from event_deliveries p
               where p.subscription = d.subscription and p.ordering_key = d.ordering_key
                 and p.status = 'pending' and p.event_seq < d.event_seq))))
@@ -308,8 +308,8 @@ async function takeDelivery(
 async function explainNotTaken(ex: Executor, id: string): Promise<DeliverResult> {
   const [row] = await queryRows<{ status: string; lease_owner: string | null; lease_left_ms: number | string }>(
     ex,
-    sql`select status, lease_owner, greatest(0, extract(epoch from next_attempt_at - now()) * 1000)::float8 as lease_left_ms
-        from event_deliveries where id = ${id}::bigint`,
+    sql`select d.status, d.lease_owner, greatest(0, extract(epoch from ${DUE_AT} - now()) * 1000)::float8 as lease_left_ms
+        from event_deliveries d where d.id = ${id}::bigint`,
   )
   if (!row) return { status: 'skipped', ran: false, reason: 'no such delivery (pruned, or another database)' }
   if (row.status === 'delivered' || row.status === 'dead') return { status: row.status, ran: false }
@@ -319,13 +319,16 @@ async function explainNotTaken(ex: Executor, id: string): Promise<DeliverResult>
   return { status: 'skipped', ran: false, reason: row.lease_owner ? 'claimed by another deliverer' : 'not due, or not deliverable here' }
 }
 
-/** A failed attempt QStash will retry: the next attempt is counted now (as a claim would) and the row stays QStash's. */
+/**
+ * A failed attempt QStash will retry: the next attempt is counted now (as a claim would) and the row stays QStash's,
+ * leased through the backoff and the message's flight (only unindexed columns change: a HOT update, like a claim).
+ */
 async function keepWithQStash(ex: Executor, { id, owner, error, delayMs, leaseMs }: { id: string; owner: string; error: string; delayMs: number; leaseMs: number }): Promise<boolean> {
   const rows = await queryRows(
     ex,
     sql`update event_deliveries
         set lease_owner = ${QSTASH_OWNER}, attempts = attempts + 1, last_error = ${error.slice(0, 2000)},
-            next_attempt_at = now() + ${delayMs + leaseMs} * interval '1 millisecond'
+            leased_until = now() + ${delayMs + leaseMs} * interval '1 millisecond'
         where id = ${id}::bigint and lease_owner = ${owner} and status = 'pending'
         returning 1 as kept`,
   )
