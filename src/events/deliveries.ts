@@ -1,7 +1,11 @@
 /**
  * The delivery store: claim due deliveries in batches (`FOR UPDATE SKIP LOCKED`, so several dispatchers share
- * the work without taking the same row), then record each outcome. A claim is a lease: it moves
- * `next_attempt_at` to the lease's end, so a delivery whose worker died becomes due again on its own.
+ * the work without taking the same row), then record each outcome. A claim is a lease: it sets `leased_until`, so a
+ * delivery whose worker died becomes claimable again on its own when the lease ends; an outcome clears it.
+ *
+ * A claim writes only columns no index reads (attempts, crashes, lease_owner, leased_until), so it is a HOT update:
+ * the new row version stays on its page and no index is touched (sql/0014_event_lease.sql). Writing status or
+ * next_attempt_at in a claim would make every claim cold again; outcomes change them, once per attempt.
  */
 import { sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../core/db/index.ts'
@@ -70,6 +74,23 @@ export interface ClaimRow {
   secrets: unknown
 }
 
+/** A pending delivery may be claimed once it is due and nobody's lease on it is live (`d` is event_deliveries). */
+export const CLAIMABLE = sql`d.status = 'pending' and d.next_attempt_at <= now() and (d.leased_until is null or d.leased_until < now())`
+/** When a pending delivery becomes claimable: its next attempt, or the end of its lease if that is later. */
+export const DUE_AT = sql`greatest(d.next_attempt_at, d.leased_until)`
+
+/**
+ * What every claim path (the dispatcher's batch claim, the edge's take by id) returns: the claiming UPDATE's
+ * RETURNING list, then the select that joins it (as `d`) to its event (`e`) and subscription (`s`) into a ClaimRow.
+ */
+export const CLAIMED_RETURNING = sql`d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at, d.ordering_key is not null as ordered`
+export const CLAIMED_COLUMNS = sql`d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at, d.ordered,
+  s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
+  e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
+  e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id,
+  -- the previous secret of a rotation signs only until its grace period ends
+  s.kind, s.url, case when s.kind = 'http' then to_jsonb(case when s.previous_secrets_expire_at > now() then s.secrets else s.secrets[1:1] end) end as secrets`
+
 /**
  * Claims up to `limit` due deliveries for `owner`. Run it on its own, not inside a business transaction: the
  * claim commits without waiting for the WAL flush (see below), and so would everything else in that transaction.
@@ -80,7 +101,7 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
     ex,
     sql`with due as (
           select d.id from event_deliveries d
-          where d.status = 'pending' and d.next_attempt_at <= now()
+          where ${CLAIMABLE}
             and (d.subscription = any(${pgTextArray(subscriptions)}::text[])
               or (${includeWebhooks}::boolean and d.subscription in (select name from event_subscriptions where kind = 'http' and active)))
             and (d.ordering_key is null or not exists (
@@ -97,20 +118,15 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
           set attempts = d.attempts + 1,
               crashes = d.crashes + case when d.lease_owner is null then 0 else 1 end,
               lease_owner = ${owner},
-              next_attempt_at = now() + ${leaseMs} * interval '1 millisecond'
+              leased_until = now() + ${leaseMs} * interval '1 millisecond'
           where d.id = any(array(select id from due))
             -- A lease need not survive a PostgreSQL crash: forgotten, the delivery is simply claimed and run again,
             -- which at-least-once allows. Committing it without waiting for the disk takes a WAL flush off the path
             -- from commit to handler. (The dispatcher records outcomes the same way: see recordOutcomes.)
             and (select set_config('synchronous_commit', 'off', true)) = 'off'
-          returning d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at, d.ordering_key is not null as ordered
+          returning ${CLAIMED_RETURNING}
         )
-        select d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at, d.ordered,
-          s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
-          e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
-          e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id,
-          -- the previous secret of a rotation signs only until its grace period ends
-          s.kind, s.url, case when s.kind = 'http' then to_jsonb(case when s.previous_secrets_expire_at > now() then s.secrets else s.secrets[1:1] end) end as secrets
+        select ${CLAIMED_COLUMNS}
         from claimed d join event_outbox e on e.seq = d.event_seq join event_subscriptions s on s.name = d.subscription`,
   )
   return rows.map(toClaimed)
@@ -158,7 +174,7 @@ export type Outcome =
   | { id: string; result: 'delivered' }
   | { id: string; result: 'retry'; error: string; delayMs: number }
   | { id: string; result: 'dead'; error: string; reason: 'max_attempts' | 'poison' | 'rejected' }
-  /** Shutdown: give the lease back untouched so another dispatcher takes it at once. */
+  /** Shutdown: give the lease back untouched (the attempt not counted) so another dispatcher takes it at once. */
   | { id: string; result: 'released' }
 
 export interface RecordOptions {
@@ -172,9 +188,9 @@ export interface RecordOptions {
 }
 
 /**
- * Records a batch of outcomes; only rows still leased by `owner` change (a stale worker whose lease expired cannot
- * overwrite a newer claim). Deliveries that succeeded — nearly all of them — go in one UPDATE by an id array; any
- * other outcomes in a second one that carries each outcome's details.
+ * Records a batch of outcomes and ends their leases; only rows still leased by `owner` change (a stale worker whose
+ * lease expired cannot overwrite a newer claim). Deliveries that succeeded — nearly all of them — go in one UPDATE by
+ * an id array; any other outcomes in a second one that carries each outcome's details.
  */
 export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outcome[], { synchronousCommit = true }: RecordOptions = {}): Promise<number> {
   const delivered: string[] = []
@@ -183,15 +199,19 @@ export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outc
   const asynchronous = synchronousCommit ? sql`` : sql`and (select set_config('synchronous_commit', 'off', true)) = 'off'`
   let recorded = 0
   if (delivered.length) {
-    // An id array is about a fifth cheaper per row than unpacking JSON records (both parsed and joined by PostgreSQL).
-    const rows = await queryRows(
+    // An id array is about a fifth cheaper per row than unpacking JSON records (both parsed and joined by PostgreSQL);
+    // one count row comes back instead of a row per delivery.
+    const [row] = await queryRows<{ recorded: number }>(
       ex,
-      sql`update event_deliveries d
-          set status = 'delivered', completed_at = now(), dead_reason = null, lease_owner = null
-          where d.id = any(${pgTextArray(delivered)}::bigint[]) and d.lease_owner = ${owner} and d.status = 'pending' ${asynchronous}
-          returning 1 as recorded`,
+      sql`with done as (
+            update event_deliveries d
+            set status = 'delivered', completed_at = now(), dead_reason = null, lease_owner = null, leased_until = null
+            where d.id = any(${pgTextArray(delivered)}::bigint[]) and d.lease_owner = ${owner} and d.status = 'pending' ${asynchronous}
+            returning 1
+          )
+          select count(*)::int as recorded from done`,
     )
-    recorded += rows.length
+    recorded += Number(row?.recorded ?? 0)
   }
   if (!others.length) return recorded
   const payload = JSON.stringify(
@@ -208,14 +228,13 @@ export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outc
     sql`update event_deliveries d
         set status = case o.result when 'dead' then 'dead' else 'pending' end,
             completed_at = case when o.result = 'dead' then now() end,
-            next_attempt_at = case o.result
-              when 'retry' then now() + o.delay_ms * interval '1 millisecond'
-              when 'released' then now()
-              else d.next_attempt_at end,
+            -- released: its next attempt has come already (it was claimed), so ending the lease makes it claimable
+            next_attempt_at = case when o.result = 'retry' then now() + o.delay_ms * interval '1 millisecond' else d.next_attempt_at end,
             attempts = case when o.result = 'released' then d.attempts - 1 else d.attempts end,
             last_error = coalesce(o.error, d.last_error),
             dead_reason = o.reason,
-            lease_owner = null
+            lease_owner = null,
+            leased_until = null
         from jsonb_to_recordset(${payload}::jsonb) as o(id bigint, result text, error text, delay_ms bigint, reason text)
         where d.id = o.id and d.lease_owner = ${owner} and d.status = 'pending' ${asynchronous}
         returning 1 as recorded`,
@@ -232,7 +251,8 @@ export async function redriveDead(ex: Executor, { subscription, ids }: { subscri
   const rows = await queryRows(
     ex,
     sql`update event_deliveries d
-        set status = 'pending', attempts = 0, crashes = 0, next_attempt_at = now(), completed_at = null, dead_reason = null, lease_owner = null
+        set status = 'pending', attempts = 0, crashes = 0, next_attempt_at = now(), completed_at = null, dead_reason = null,
+            lease_owner = null, leased_until = null
         where d.status = 'dead'
           and (${subscription ?? null}::text is null or d.subscription = ${subscription ?? null}::text)
           and (${ids ? pgTextArray(ids) : null}::bigint[] is null or d.id = any(${ids ? pgTextArray(ids) : null}::bigint[]))
@@ -245,13 +265,13 @@ export async function redriveDead(ex: Executor, { subscription, ids }: { subscri
   return rows.length
 }
 
-/** Seconds the oldest due, unclaimed delivery has waited (0 when none): the dispatcher's lag. */
+/** Seconds the oldest claimable delivery has waited since it became claimable (0 when none): the dispatcher's lag. */
 export async function lagSeconds(ex: Executor | { orm: Executor }): Promise<number> {
   const executor = 'orm' in ex ? ex.orm : ex
   const [row] = await queryRows<{ lag: number | string | null }>(
     executor,
-    sql`select extract(epoch from (now() - min(next_attempt_at)))::float8 as lag
-        from event_deliveries where status = 'pending' and next_attempt_at <= now()`,
+    sql`select extract(epoch from (now() - min(${DUE_AT})))::float8 as lag
+        from event_deliveries d where ${CLAIMABLE}`,
   )
   return Math.max(0, Number(row?.lag ?? 0))
 }

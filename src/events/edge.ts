@@ -27,7 +27,7 @@ import { Client, Receiver } from '@upstash/qstash'
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database, type Executor } from '../core/db/index.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
-import { claimDeliveries, recordOutcomes, toClaimed, type ClaimedDelivery, type ClaimRow, type Outcome } from './deliveries.ts'
+import { CLAIMABLE, CLAIMED_COLUMNS, CLAIMED_RETURNING, DUE_AT, claimDeliveries, recordOutcomes, toClaimed, type ClaimedDelivery, type ClaimRow, type Outcome } from './deliveries.ts'
 import { uuidv7 } from './envelope.ts'
 import type { EventMetrics } from './metrics.ts'
 import { errorMessage, runDelivery } from './run-delivery.ts'
@@ -289,21 +289,17 @@ async function takeDelivery(
           set lease_owner = ${owner},
               attempts = d.attempts + case when d.lease_owner = ${QSTASH_OWNER} then 0 else 1 end,
               crashes = d.crashes + case when d.lease_owner is null or d.lease_owner = ${QSTASH_OWNER} then 0 else 1 end,
-              next_attempt_at = now() + ${runLeaseMs} * interval '1 millisecond'
+              leased_until = now() + ${runLeaseMs} * interval '1 millisecond'
           from event_subscriptions s
           where d.id = ${id}::bigint and s.name = d.subscription and d.status = 'pending'
             and (d.subscription = any(${pgTextArray(names)}::text[]) or (${includeWebhooks}::boolean and s.kind = 'http' and s.active))
-            and (d.lease_owner = ${QSTASH_OWNER} or (d.next_attempt_at <= now() and (d.ordering_key is null or not exists (
+            and (d.lease_owner = ${QSTASH_OWNER} or (${CLAIMABLE} and (d.ordering_key is null or not exists (
               select 1 from event_deliveries p
               where p.subscription = d.subscription and p.ordering_key = d.ordering_key
                 and p.status = 'pending' and p.event_seq < d.event_seq))))
-          returning d.id, d.event_seq, d.subscription, d.attempts, d.crashes, d.created_at
+          returning ${CLAIMED_RETURNING}
         )
-        select d.id::text as id, d.subscription, d.attempts, d.crashes, d.created_at,
-          s.max_attempts, s.backoff_base_ms, s.backoff_max_ms,
-          e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
-          e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id,
-          s.kind, s.url, case when s.kind = 'http' then to_jsonb(case when s.previous_secrets_expire_at > now() then s.secrets else s.secrets[1:1] end) end as secrets
+        select ${CLAIMED_COLUMNS}
         from taken d join event_outbox e on e.seq = d.event_seq join event_subscriptions s on s.name = d.subscription`,
   )
   return rows[0] && toClaimed(rows[0])
@@ -312,8 +308,8 @@ async function takeDelivery(
 async function explainNotTaken(ex: Executor, id: string): Promise<DeliverResult> {
   const [row] = await queryRows<{ status: string; lease_owner: string | null; lease_left_ms: number | string }>(
     ex,
-    sql`select status, lease_owner, greatest(0, extract(epoch from next_attempt_at - now()) * 1000)::float8 as lease_left_ms
-        from event_deliveries where id = ${id}::bigint`,
+    sql`select d.status, d.lease_owner, greatest(0, extract(epoch from ${DUE_AT} - now()) * 1000)::float8 as lease_left_ms
+        from event_deliveries d where d.id = ${id}::bigint`,
   )
   if (!row) return { status: 'skipped', ran: false, reason: 'no such delivery (pruned, or another database)' }
   if (row.status === 'delivered' || row.status === 'dead') return { status: row.status, ran: false }
@@ -323,13 +319,16 @@ async function explainNotTaken(ex: Executor, id: string): Promise<DeliverResult>
   return { status: 'skipped', ran: false, reason: row.lease_owner ? 'claimed by another deliverer' : 'not due, or not deliverable here' }
 }
 
-/** A failed attempt QStash will retry: the next attempt is counted now (as a claim would) and the row stays QStash's. */
+/**
+ * A failed attempt QStash will retry: the next attempt is counted now (as a claim would) and the row stays QStash's,
+ * leased through the backoff and the message's flight (only unindexed columns change: a HOT update, like a claim).
+ */
 async function keepWithQStash(ex: Executor, { id, owner, error, delayMs, leaseMs }: { id: string; owner: string; error: string; delayMs: number; leaseMs: number }): Promise<boolean> {
   const rows = await queryRows(
     ex,
     sql`update event_deliveries
         set lease_owner = ${QSTASH_OWNER}, attempts = attempts + 1, last_error = ${error.slice(0, 2000)},
-            next_attempt_at = now() + ${delayMs + leaseMs} * interval '1 millisecond'
+            leased_until = now() + ${delayMs + leaseMs} * interval '1 millisecond'
         where id = ${id}::bigint and lease_owner = ${owner} and status = 'pending'
         returning 1 as kept`,
   )

@@ -30,7 +30,7 @@ import { z } from 'zod'
 import { queryRows, type Executor } from '../core/db/index.ts'
 import { DomainError } from '../core/errors.ts'
 import { bigintText, decodeCursor, encodeCursor } from './cursor.ts'
-import { toEnvelope } from './deliveries.ts'
+import { DUE_AT, toEnvelope } from './deliveries.ts'
 import type { EventEnvelope } from './envelope.ts'
 import { iso } from './http-subscriptions.ts'
 import { patternToRegexSource } from './pattern.ts'
@@ -156,7 +156,7 @@ interface DeliveryRow {
 }
 
 const DELIVERY_COLUMNS = sql`d.id::text as id, e.id::text as event_id, e.type as event_type, d.subscription, d.status, d.attempts, d.last_error,
-  d.next_attempt_at, d.dead_reason, d.replay_of::text as replay_of, d.created_at, d.completed_at`
+  ${DUE_AT} as next_attempt_at, d.dead_reason, d.replay_of::text as replay_of, d.created_at, d.completed_at`
 
 function toDeliveryView(r: DeliveryRow): DeliveryView {
   return {

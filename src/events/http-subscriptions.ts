@@ -171,7 +171,7 @@ export async function deactivateSubscription(ex: Executor, name: string, reason:
     sql`with sub as (
           update event_subscriptions set active = false, updated_at = now() where name = ${name} returning name
         ), parked as (
-          update event_deliveries set status = 'dead', dead_reason = 'deactivated', completed_at = now(), lease_owner = null,
+          update event_deliveries set status = 'dead', dead_reason = 'deactivated', completed_at = now(), lease_owner = null, leased_until = null,
             last_error = ${`subscription deactivated: ${reason}`}
           where subscription in (select name from sub) and status = 'pending' and id <> ${except ?? '0'}::bigint
           returning 1

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../src/core/db/index.ts'
 import { createLogger } from '../../src/core/monitoring/logger.ts'
 import { MetricsRegistry } from '../../src/core/monitoring/metrics.ts'
+import { DUE_AT } from '../../src/events/deliveries.ts'
 import { createDispatcher, type DispatcherOptions } from '../../src/events/dispatcher.ts'
 import { publish } from '../../src/events/publish.ts'
 import type { EventEnvelope } from '../../src/events/envelope.ts'
@@ -34,6 +35,14 @@ export async function deliveryStates(db: Database, subscription?: string) {
   )
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])) as Record<string, number>
 }
+
+/** Makes every pending delivery claimable now: stands in for waiting out a backoff or a lease. */
+export function makeDue(db: Database) {
+  return db.orm.execute(sql`update event_deliveries set next_attempt_at = now(), leased_until = null where status = 'pending'`)
+}
+
+/** Seconds until a delivery (`d`) may be claimed: its backoff or its lease, whichever ends later (negative once due). */
+export const DUE_IN_SECONDS = sql`extract(epoch from ${DUE_AT} - now())::float8`
 
 /** Collects handled events and lets a test await the n-th one without sleeping. */
 export function recorder() {

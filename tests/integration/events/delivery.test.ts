@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'drizzle-orm'
 import { openTestDatabase, type TestDatabase } from '../../support/db.ts'
-import { bookingHeld, deliveryStates, dispatcherFor, publishOne, recorder } from '../../support/events.ts'
+import { bookingHeld, deliveryStates, dispatcherFor, DUE_IN_SECONDS, makeDue, publishOne, recorder } from '../../support/events.ts'
 import { queryRows } from '../../../src/core/db/index.ts'
 import { defineSubscription, registerSubscriptions } from '../../../src/events/subscription.ts'
 import { claimDeliveries, recordOutcomes, redriveDead } from '../../../src/events/deliveries.ts'
@@ -14,8 +14,6 @@ beforeEach(async () => {
 })
 afterEach(() => db.close())
 
-/** Makes every pending delivery due now: stands in for waiting out a backoff or a lease. */
-const makeDue = () => db.orm.execute(sql`update event_deliveries set next_attempt_at = now() where status = 'pending'`)
 
 describe('delivery', () => {
   it('a failing handler is retried with backoff, then dead after max attempts; redrive brings it back', async () => {
@@ -32,20 +30,20 @@ describe('delivery', () => {
     expect(await dispatcher.drain()).toBe(1)
     const [retry] = await queryRows<{ attempts: number; wait: number; last_error: string }>(
       db.orm,
-      sql`select attempts, extract(epoch from next_attempt_at - now())::float8 as wait, last_error from event_deliveries`,
+      sql`select attempts, ${DUE_IN_SECONDS} as wait, last_error from event_deliveries d`,
     )
     expect(retry!.attempts).toBe(1)
     expect(Number(retry!.wait)).toBeGreaterThan(25) // first retry in 30–60 s, not immediately
     expect(retry!.last_error).toContain('provider down')
     expect(await dispatcher.drain()).toBe(0) // not due yet
 
-    await makeDue()
+    await makeDue(db)
     await dispatcher.drain()
-    await makeDue()
+    await makeDue(db)
     await dispatcher.drain()
     expect(calls).toBe(3)
     expect(await deliveryStates(db)).toEqual({ dead: 1 })
-    await makeDue()
+    await makeDue(db)
     expect(await dispatcher.drain()).toBe(0) // dead stays dead
 
     fail = false
@@ -65,12 +63,56 @@ describe('delivery', () => {
     expect(claimed).toHaveLength(1)
     const dispatcher = dispatcherFor(db, { subscriptions: [sub] })
     expect(await dispatcher.drain()).toBe(0) // still leased
-    await makeDue() // the lease runs out
+    await makeDue(db) // the lease runs out
     expect(await dispatcher.drain()).toBe(1)
     expect(rec.seen).toHaveLength(1)
     // The dead worker waking up late cannot overwrite the newer outcome.
     expect(await recordOutcomes(db.orm, 'dead-worker', [{ id: claimed[0]!.id, result: 'retry', error: 'late', delayMs: 1 }])).toBe(0)
     expect(await deliveryStates(db)).toEqual({ delivered: 1 })
+  })
+
+  it('a live lease is never claimed twice, racing claimers included; once it has passed the delivery is claimable again', async () => {
+    const sub = defineSubscription('leased', ['booking.*'], async () => {})
+    await registerSubscriptions(db.orm, [sub])
+    for (let i = 0; i < 40; i++) await publishOne(db)
+    const claim = (owner: string, leaseMs = 60_000) => claimDeliveries(db.orm, { subscriptions: ['leased'], limit: 25, leaseMs, owner })
+
+    // Two claimers at once (side by side on PostgreSQL): between them every delivery, none twice.
+    const [a, b] = await Promise.all([claim('a', 300), claim('b', 300)])
+    const ids = [...a!, ...b!].map((d) => d.id)
+    expect(ids).toHaveLength(40)
+    expect(new Set(ids).size).toBe(40)
+    expect(await claim('c')).toEqual([]) // every lease is live
+
+    await new Promise((resolve) => setTimeout(resolve, 400)) // the leases pass, no outcome recorded
+    const again = await claim('c', 60_000)
+    expect(again).toHaveLength(25)
+    expect(again.every((d) => d.attempt === 2 && d.crashes === 1)).toBe(true) // each ended lease counts as a crash
+    const rest = await claim('d', 60_000)
+    expect(rest).toHaveLength(15)
+    expect(new Set([...again, ...rest].map((d) => d.id))).toEqual(new Set(ids))
+    expect(await claim('e')).toEqual([])
+  })
+
+  it('a claim and a release are HOT updates: no index entry is written, so claiming stays cheap', async () => {
+    const sub = defineSubscription('hot', ['booking.*'], async () => {})
+    await registerSubscriptions(db.orm, [sub])
+    for (let i = 0; i < 20; i++) await publishOne(db)
+    // The current transaction's counts of this table's updates, and of those that were heap-only.
+    const [counts] = await db.orm.transaction(async (tx) => {
+      const claimed = await claimDeliveries(tx, { subscriptions: ['hot'], limit: 100, leaseMs: 60_000, owner: 'w' })
+      expect(claimed).toHaveLength(20)
+      expect(await recordOutcomes(tx, 'w', claimed.map((d) => ({ id: d.id, result: 'released' as const })))).toBe(20)
+      return queryRows<{ updated: number; hot: number }>(
+        tx,
+        sql`select pg_stat_get_xact_tuples_updated('event_deliveries'::regclass)::int as updated,
+              pg_stat_get_xact_tuples_hot_updated('event_deliveries'::regclass)::int as hot`,
+      )
+    })
+    expect(counts).toEqual({ updated: 40, hot: 40 })
+    // Released: claimable again at once, the attempt not counted.
+    const again = await claimDeliveries(db.orm, { subscriptions: ['hot'], limit: 100, leaseMs: 60_000, owner: 'w2' })
+    expect(again.map((d) => [d.attempt, d.crashes])).toEqual(Array.from({ length: 20 }, () => [1, 0]))
   })
 
   it('a delivery that keeps crashing its worker is set aside as poison', async () => {
@@ -80,7 +122,7 @@ describe('delivery', () => {
     await publishOne(db)
     for (let crash = 0; crash < 4; crash++) {
       await claimDeliveries(db.orm, { subscriptions: ['victim'], limit: 10, leaseMs: 60_000, owner: `crashing-${crash}` })
-      await makeDue()
+      await makeDue(db)
     }
     const dispatcher = dispatcherFor(db, { subscriptions: [sub], poisonAfterCrashes: 3 })
     await dispatcher.drain()
@@ -110,7 +152,7 @@ describe('delivery', () => {
     const dispatcher = dispatcherFor(db, { subscriptions: [sub] })
     await dispatcher.drain()
     expect(order).toEqual(['dep-B/other']) // dep-A waits behind its failed first event
-    await makeDue()
+    await makeDue(db)
     await dispatcher.drain()
     await dispatcher.drain()
     await dispatcher.drain()

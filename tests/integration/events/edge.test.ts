@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
 import { startTestApp, type TestApp } from '../../support/app.ts'
-import { publishOne, recorder, silentLogger } from '../../support/events.ts'
+import { DUE_IN_SECONDS, makeDue, publishOne, recorder, silentLogger } from '../../support/events.ts'
 import { signQStashJwt, startQStashFake, type QStashFake } from '../../support/qstash-fake.ts'
 import { startReceiver, webhookHeaders, type Receiver } from '../../support/webhook-receiver.ts'
 import { createApp } from '../../../src/app.ts'
@@ -81,14 +81,12 @@ async function deliveries(): Promise<DeliveryRow[]> {
   const rows = await queryRows<DeliveryRow>(
     testApp.db.orm,
     sql`select id::text as id, status, attempts, crashes, lease_owner, last_error,
-          extract(epoch from next_attempt_at - now())::float8 as due_in_s
-        from event_deliveries order by id`,
+          ${DUE_IN_SECONDS} as due_in_s
+        from event_deliveries d order by id`,
   )
   return rows.map((r) => ({ ...r, attempts: Number(r.attempts), crashes: Number(r.crashes), due_in_s: Number(r.due_in_s) }))
 }
 
-/** Stands in for waiting out a lease or a backoff. */
-const makeDue = () => testApp.db.orm.execute(sql`update event_deliveries set next_attempt_at = now() where status = 'pending'`)
 
 function postDeliver(body: string, signature: string | undefined, headers: Record<string, string> = {}) {
   return app.request(DELIVER_URL, {
@@ -161,7 +159,7 @@ describe('events through QStash (Workers)', () => {
       expect(waiting!.due_in_s).toBeGreaterThan(0) // waits its backoff, nobody holds it
       expect((await edge.sweep(testApp.db)).claimed).toBe(0) // not due yet
 
-      await makeDue()
+      await makeDue(testApp.db)
       expect(await edge.sweep(testApp.db)).toMatchObject({ claimed: 1, published: 1 })
       await fake.idle()
       expect(fake.messages[1]!.deduplicationId).toBe(`${waiting!.id}.3`) // a new attempt, a new dedupe id
@@ -206,7 +204,7 @@ describe('events through QStash (Workers)', () => {
       expect(leased!.due_in_s).toBeGreaterThan(600) // QSTASH_LEASE_MS (15 min): QStash gets time to deliver
       expect((await edge.sweep(testApp.db)).claimed).toBe(0) // still QStash's
 
-      await makeDue() // the lease runs out
+      await makeDue(testApp.db) // the lease runs out
       expect(await edge.sweep(testApp.db)).toMatchObject({ claimed: 1, published: 1, deduplicated: 0 })
       await fake.idle()
       expect(fake.messages.map((m) => m.deduplicationId)).toEqual([`${leased!.id}.1`, `${leased!.id}.2`])

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
 import { openTestDatabase, type TestDatabase } from '../../support/db.ts'
-import { deliveryStates, dispatcherFor, publishOne } from '../../support/events.ts'
+import { deliveryStates, dispatcherFor, DUE_IN_SECONDS, makeDue, publishOne } from '../../support/events.ts'
 import { startReceiver, webhookHeaders, type Receiver } from '../../support/webhook-receiver.ts'
 import { captureLogs } from '../../support/logs.ts'
 import { queryRows } from '../../../src/core/db/index.ts'
@@ -27,7 +27,6 @@ afterEach(async () => {
   await db.close()
 })
 
-const makeDue = () => db.orm.execute(sql`update event_deliveries set next_attempt_at = now() where status = 'pending'`)
 
 function webhookDispatcher(options: Partial<DispatcherOptions> & { timeoutMs?: number } = {}) {
   const { timeoutMs, ...rest } = options
@@ -41,8 +40,8 @@ async function partner(name = 'partner', url = receiver.url, patterns = ['bookin
 async function lastDelivery() {
   const [row] = await queryRows<{ status: string; attempts: number; last_error: string | null; dead_reason: string | null; wait: number }>(
     db.orm,
-    sql`select status, attempts, last_error, dead_reason, extract(epoch from next_attempt_at - now())::float8 as wait
-        from event_deliveries order by id desc limit 1`,
+    sql`select status, attempts, last_error, dead_reason, ${DUE_IN_SECONDS} as wait
+        from event_deliveries d order by id desc limit 1`,
   )
   return row!
 }
@@ -123,7 +122,7 @@ describe('partner webhooks', () => {
     expect(Number(failed.wait)).toBeGreaterThan(1) // backed off, not immediately due
 
     receiver.answer({ status: 200, body: 'ok' })
-    await makeDue()
+    await makeDue(db)
     await webhookDispatcher().drain()
     expect(await lastDelivery()).toMatchObject({ status: 'delivered', attempts: 2 })
     expect(receiver.requests.map((r) => r.headers['webhook-id'])).toEqual([published.id, published.id])
