@@ -6,7 +6,7 @@
  *
  * Protocol (IPC): sends `{ type: 'ready' }`; on `{ type: 'go' }` starts BENCH_MODE — `loop` (processNotifications
  * back to back, the processor's own ceiling) or `worker` (startNotificationWorker, what a server runs: a round
- * every NOTIFY_POLL_INTERVAL_MS and whenever kicked); `{ type: 'kick' }` is the kick a subscriber gives after
+ * whenever kicked and when the next row falls due, NOTIFY_POLL_INTERVAL_MS at most); `{ type: 'kick' }` is the kick a subscriber gives after
  * committing new rows; on `{ type: 'stop' }` finishes the batch in hand, closes the pool and exits. The parent
  * decides when the queue is empty.
  */

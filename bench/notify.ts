@@ -345,7 +345,7 @@ async function main() {
     const rows: Array<Array<string | number>> = [['processor', 'messages', 'seconds', 'msgs/s', 'p50 ms', 'p99 ms', `≥ ${TARGET_PER_SECOND}/s`, 'CPU ms/msg worker', 'postgres', 'fake', 'lost', 'delivered dups', 'not sent']]
     const runs = [
       { mode: 'loop', processes: 1, name: 'processNotifications loop' },
-      { mode: 'worker', processes: 1, name: `worker (poll ${config.NOTIFY_POLL_INTERVAL_MS} ms, kicked)` },
+      { mode: 'worker', processes: 1, name: `worker (kicked; backstop ${config.NOTIFY_POLL_INTERVAL_MS} ms)` },
       { mode: 'loop', processes: 2, name: 'processNotifications loop × 2 processes' },
     ] as const
     for (const { mode, processes, name } of runs) {
