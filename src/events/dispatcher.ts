@@ -211,16 +211,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       failures = 0
       freeRoom(batch.length)
-      let retried = false
-      for (const { outcome } of batch) {
-        if (outcome.result !== 'retry') continue
-        retriesDue.add(Date.now() + outcome.delayMs)
-        retried = true
+      // One wake-up answers both reasons to claim again: the next event of an aggregate became claimable (claim it
+      // now, not at the next poll), or a retry exists that an idle loop's sleep was set without (it sleeps anew).
+      let wake = false
+      for (const { outcome, ordered } of batch) {
+        if (outcome.result === 'retry') {
+          retriesDue.add(Date.now() + outcome.delayMs)
+          wake = true
+        } else if (ordered) wake = true
       }
-      // An idle loop's sleep was set before this retry existed: wake one to claim (nothing yet) and sleep anew.
-      if (retried) kick()
-      // The next event of an aggregate became claimable: claim it now rather than at the next poll.
-      if (batch.some((o) => o.ordered && o.outcome.result !== 'retry')) kick()
+      if (wake) kick()
     }
     recorders--
   }
