@@ -3,7 +3,7 @@
  * loop never waits behind the producers'. It starts the KamHub dispatcher, a graphile-worker runner or a bare
  * LISTEN (the floor) on BENCH_DB_URL with BENCH_CONFIG, then records, per event number `n`, when its handler first
  * started and how many times it ran. The parent asks over IPC:
- *   { type: 'wait', count, timeoutMs } → { type: 'reached', distinct, firstStartMs, doneMs } once `count` distinct
+ *   { type: 'wait', count, timeoutMs } → { type: 'reached', distinct, firstStartMs, doneMs, cpuMs } once `count` distinct
  *     events ran and the store shows nothing left unfinished (outcomes recorded), or at the timeout
  *   { type: 'collect' } → { type: 'records', ns, startsMs, calls } (typed arrays), then it stops and exits
  */
@@ -107,7 +107,9 @@ async function waitFor(consumer: Consumer, count: number, timeoutMs: number) {
   // Handlers ran; the run is done when their outcomes are recorded (KamHub: the batch's update; graphile: the
   // completion, batched or not). Polled every few ms, only now, so the poll does not load the run itself.
   while ((await consumer.unfinished()) > 0 && nowMs() < deadline) await new Promise((r) => setTimeout(r, 2))
-  return { type: 'reached', distinct: calls.size, firstStartMs, doneMs: nowMs() }
+  // The process's CPU time so far (user + system): the parent takes differences, per event.
+  const cpu = process.cpuUsage()
+  return { type: 'reached', distinct: calls.size, firstStartMs, doneMs: nowMs(), cpuMs: (cpu.user + cpu.system) / 1000 }
 }
 
 const consumer = config.kind === 'kamhub' ? await startKamhub(config) : config.kind === 'graphile' ? await startGraphile(config) : await startFloor()

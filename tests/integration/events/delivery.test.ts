@@ -8,6 +8,14 @@ import { claimDeliveries, recordOutcomes, redriveDead } from '../../../src/event
 import type { EventEnvelope } from '../../../src/events/envelope.ts'
 import { publish } from '../../../src/events/publish.ts'
 
+/** Polls a condition (the outcome is recorded in the background; nothing to await). */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000) {
+  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 let db: TestDatabase
 beforeEach(async () => {
   db = await openTestDatabase()
@@ -113,6 +121,67 @@ describe('delivery', () => {
     // Released: claimable again at once, the attempt not counted.
     const again = await claimDeliveries(db.orm, { subscriptions: ['hot'], limit: 100, leaseMs: 60_000, owner: 'w2' })
     expect(again.map((d) => [d.attempt, d.crashes])).toEqual(Array.from({ length: 20 }, () => [1, 0]))
+  })
+
+  it('a claim can carry outcomes: it records its owner\'s finished deliveries in the same statement, and only those', async () => {
+    const sub = defineSubscription('carried', ['booking.*'], async () => {})
+    await registerSubscriptions(db.orm, [sub])
+    await publishOne(db)
+    await publishOne(db)
+    const claim = (owner: string, delivered?: string[]) => claimDeliveries(db.orm, { subscriptions: ['carried'], limit: 1, leaseMs: 60_000, owner, delivered })
+    const [first] = await claim('w')
+    const [other] = await claim('x')
+    await publishOne(db)
+    // w's next claim records w's delivery; x's lease is not w's to end, so the id of it changes nothing.
+    const [third] = await claim('w', [first!.id, other!.id])
+    expect(third).toBeDefined()
+    const states = await queryRows<{ id: string; status: string; lease_owner: string | null }>(
+      db.orm,
+      sql`select id::text as id, status, lease_owner from event_deliveries order by id`,
+    )
+    expect(states).toEqual([
+      { id: first!.id, status: 'delivered', lease_owner: null },
+      { id: other!.id, status: 'pending', lease_owner: 'x' },
+      { id: third!.id, status: 'pending', lease_owner: 'w' },
+    ])
+    // With nothing left to claim, the outcomes are still recorded.
+    expect(await claim('w', [third!.id])).toEqual([])
+    expect(await claim('x', [other!.id])).toEqual([])
+    expect(await deliveryStates(db)).toEqual({ delivered: 3 })
+  })
+
+  it('a finished delivery\'s outcome rides on the next claim, or is recorded alone when no claim comes in time or the dispatcher stops', async () => {
+    const rec = recorder()
+    const sub = defineSubscription('lingering', ['booking.*'], rec.handler)
+    // A linger longer than the test: only a claim or stop() can record the outcomes.
+    const dispatcher = dispatcherFor(db, { subscriptions: [sub], pollIntervalMs: 10 * 60_000, outcomeLingerMs: 10 * 60_000 })
+    await dispatcher.start()
+    try {
+      await publishOne(db)
+      dispatcher.kick()
+      await rec.waitFor(1)
+      expect(await deliveryStates(db)).toEqual({ pending: 1 }) // handled; its outcome waits for a claim
+      await publishOne(db)
+      dispatcher.kick()
+      await rec.waitFor(2)
+      // The claim that took the second event recorded the first outcome in the same statement, before its handler ran.
+      expect(await deliveryStates(db)).toEqual({ delivered: 1, pending: 1 })
+    } finally {
+      await dispatcher.stop()
+    }
+    expect(await deliveryStates(db)).toEqual({ delivered: 2 })
+
+    // An idle dispatcher records it once the (short) linger is over, without any claim.
+    const quick = dispatcherFor(db, { subscriptions: [sub], pollIntervalMs: 10 * 60_000, outcomeLingerMs: 5 })
+    await quick.start()
+    try {
+      await publishOne(db)
+      quick.kick()
+      await rec.waitFor(3)
+      await waitUntil(async () => (await deliveryStates(db)).delivered === 3)
+    } finally {
+      await quick.stop()
+    }
   })
 
   it('a delivery that keeps crashing its worker is set aside as poison', async () => {
