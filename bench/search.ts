@@ -9,7 +9,8 @@
  *   3. the same searches through the cache (the in-memory adapter: what a hit costs);
  *   4. HTTP: GET /v1/tours/{id} (cached) on the full app (`npm start` stack on this database) against a bare Hono
  *      hello route, alternating autocannon rounds; GET /v1/tours?<the search> (cached) and /health/live (the same
- *      middleware stack with no catalogue work) for reference;
+ *      middleware stack with no catalogue work) for reference; then each at a fixed rate, for the server's CPU per
+ *      request (autocannon shares the two cores, and parsing a ~5 KB answer costs it more than writing it costs us);
  *   5. EXPLAIN (ANALYZE, BUFFERS) of the search, checked for sequential scans on tours and departures.
  * The database is dropped at the end. Figures are printed against their targets; timing never fails the command.
  *
@@ -18,14 +19,15 @@
  * generation. Its departures are dated from the first run, so regenerate (drop it) after a day or two.
  *
  * Env: BENCH_QUICK=1 (10k tours, fewer iterations, short rounds), BENCH_TOURS, BENCH_DEPARTURES_PER_TOUR (10),
- * BENCH_ITERATIONS (500), BENCH_DURATION (s per HTTP round, 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50).
+ * BENCH_ITERATIONS (500), BENCH_DURATION (s per HTTP round, 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50),
+ * BENCH_RATE (req/s of the server-CPU rounds, 2000).
  */
 import autocannon from 'autocannon'
 import postgres from 'postgres'
 import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { sql } from 'drizzle-orm'
-import { cleanEnv, median, productionSecrets, quantile, recordForReplay, startChildServer, type ChildServer } from './lib.ts'
+import { cleanEnv, cpuSeconds, median, productionSecrets, quantile, recordForReplay, startChildServer, type ChildServer } from './lib.ts'
 import { parseConfig } from '../src/core/config/schema.ts'
 import { postgresDatabase } from '../src/core/db/postgres.ts'
 import { queryRows, type Database } from '../src/core/db/index.ts'
@@ -50,6 +52,10 @@ const CACHED_ITERATIONS = QUICK ? 2_000 : 20_000
 const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 3 : 10))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3))
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+// Server CPU per request at a rate every target sustains: what each answer costs the server alone. At saturation
+// autocannon shares the two cores, and parsing a ~5 KB answer costs it more than the server spends writing it.
+const RATE = Number(process.env.BENCH_RATE ?? 2000)
+const RATE_SECONDS = Math.min(5, DURATION)
 const ADMIN_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
 const KEEP_DATABASE = process.env.BENCH_KEEP_DATABASE || undefined
 
@@ -179,15 +185,15 @@ async function main() {
     servers.push(bare)
     const searchPath = `/v1/tours?${new URLSearchParams({ q: 'avacha', near: `${PLACES.avachinsky.lat},${PLACES.avachinsky.lng}`, radiusKm: '50', party: '2' })}`
     const targets = [
-      { name: `full  GET /v1/tours/{id} (cached)`, port: full.port, path: `/v1/tours/${tour!.id}`, rps: [] as number[], p99: [] as number[] },
-      { name: 'bare  GET /hello', port: bare.port, path: '/hello', rps: [] as number[], p99: [] as number[] },
-      { name: 'full  GET /v1/tours?q=…&near=… (cached)', port: full.port, path: searchPath, rps: [] as number[], p99: [] as number[] },
+      { name: `full  GET /v1/tours/{id} (cached)`, server: full, path: `/v1/tours/${tour!.id}` },
+      { name: 'bare  GET /hello', server: bare, path: '/hello' },
+      { name: 'full  GET /v1/tours?q=…&near=… (cached)', server: full, path: searchPath },
       // The same stack's cheapest route: what the middleware alone costs, so the catalogue's own share is visible.
-      { name: 'full  GET /health/live (stack baseline)', port: full.port, path: '/health/live', rps: [] as number[], p99: [] as number[] },
+      { name: 'full  GET /health/live (stack baseline)', server: full, path: '/health/live' },
       // The full app's tour answer sent back byte for byte by the bare server: what the answer itself costs (its
       // headers and ~5 KB of JSON, written by the server and parsed by autocannon on the same two cores).
-      { name: 'bare  replay of the tour answer', port: bare.port, path: await recordForReplay(bare, 'tour', `http://127.0.0.1:${full.port}/v1/tours/${tour!.id}`), rps: [] as number[], p99: [] as number[] },
-    ]
+      { name: 'bare  replay of the tour answer', server: bare, path: await recordForReplay(bare, 'tour', `http://127.0.0.1:${full.port}/v1/tours/${tour!.id}`) },
+    ].map((t) => ({ ...t, port: t.server.port, rps: [] as number[], p99: [] as number[], cpuUsPerRequest: NaN }))
     for (const t of targets) await load(t.port, t.path, Math.min(2, DURATION))
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
@@ -196,6 +202,13 @@ async function main() {
         t.rps.push(result.rps)
         t.p99.push(result.p99)
       }
+    }
+    for (const t of targets) {
+      log(`${RATE} req/s, ${RATE_SECONDS} s: ${t.name}`)
+      const pid = t.server.child.pid!
+      const before = cpuSeconds(pid)
+      const result = await load(t.port, t.path, RATE_SECONDS, RATE)
+      t.cpuUsPerRequest = ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, result.requests)
     }
 
     process.stdout.write(
@@ -211,7 +224,7 @@ async function main() {
         perVariant,
         otherEngine: otherEngine && { engine: other, stats: otherEngine },
         cached,
-        http: targets.map((t) => ({ name: t.name, rps: median(t.rps), p99: median(t.p99) })),
+        http: targets.map((t) => ({ name: t.name, rps: median(t.rps), p99: median(t.p99), cpuUsPerRequest: t.cpuUsPerRequest })),
         plans,
         load: [loadBefore, loadavg()[0]!],
       }),
@@ -236,10 +249,10 @@ async function keptCatalogue(db: Database): Promise<{ operators: number; tours: 
   return { operators: Number(counts.operators), tours: Number(counts.tours), departures: Number(counts.departures) }
 }
 
-async function load(port: number, path: string, seconds: number): Promise<{ rps: number; p99: number }> {
-  const result = await autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: CONNECTIONS, duration: seconds })
+async function load(port: number, path: string, seconds: number, overallRate?: number): Promise<{ rps: number; p99: number; requests: number }> {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: CONNECTIONS, duration: seconds, ...(overallRate ? { overallRate } : {}) })
   if (result.non2xx || result.errors) log(`  ${path}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-  return { rps: result.requests.total / seconds, p99: result.latency.p99 }
+  return { rps: result.requests.total / seconds, p99: result.latency.p99, requests: result.requests.total }
 }
 
 interface Report {
@@ -254,7 +267,7 @@ interface Report {
   perVariant: Stats[]
   otherEngine?: { engine: GeoEngine; stats: Stats }
   cached: Stats
-  http: Array<{ name: string; rps: number; p99: number }>
+  http: Array<{ name: string; rps: number; p99: number; cpuUsPerRequest: number }>
   plans: Array<{ engine: GeoEngine; text: string; seqScans: string[] }>
   load: number[]
 }
@@ -278,12 +291,14 @@ function report(r: Report): string {
   if (r.otherEngine) row(`search uncached (repository, ${r.otherEngine.engine}, same rows)`, r.otherEngine.stats)
   row('search cached (service → in-memory cache hit)', r.cached)
   lines.push('')
-  lines.push(pad('HTTP, autocannon ' + `${CONNECTIONS} connections, median of ${ROUNDS} × ${DURATION} s`, 58) + lpad('req/s', 10) + lpad('p99', 10))
-  for (const h of r.http) lines.push(pad(h.name, 58) + lpad(h.rps.toFixed(0), 10) + lpad(`${h.p99} ms`, 10))
+  lines.push(pad('HTTP, autocannon ' + `${CONNECTIONS} connections, median of ${ROUNDS} × ${DURATION} s`, 58) + lpad('req/s', 10) + lpad('p99', 10) + lpad(`server µs/req at ${RATE}/s`, 26))
+  for (const h of r.http) lines.push(pad(h.name, 58) + lpad(h.rps.toFixed(0), 10) + lpad(`${h.p99} ms`, 10) + lpad(h.cpuUsPerRequest.toFixed(1), 26))
   const ratio = r.http[0]!.rps / r.http[1]!.rps
   lines.push(`GET /v1/tours/{id} cached / bare hello: ${ratio.toFixed(2)}   target ≥ ${TARGET_RATIO}  ${verdict(ratio >= TARGET_RATIO)}`)
   const replay = r.http[4]!.rps
   lines.push(`  the answer itself, bare replay / bare hello: ${(replay / r.http[1]!.rps).toFixed(2)}; KamHub's code, full / bare replay: ${(r.http[0]!.rps / replay).toFixed(2)} (informational)`)
+  // What the server alone could serve if the load generator had cores of its own: the inverse of its CPU per request.
+  lines.push(`  server CPU per request, bare hello / full tour: ${(r.http[1]!.cpuUsPerRequest / r.http[0]!.cpuUsPerRequest).toFixed(2)} (informational: the server-side throughput ratio with autocannon's share taken out)`)
   for (const p of r.plans) {
     lines.push('')
     lines.push(`EXPLAIN (ANALYZE, BUFFERS) — variant 1, ${p.engine}: sequential scans on tours/departures/operators: ${p.seqScans.length ? p.seqScans.join(', ') + '  FAIL' : 'none  PASS'}`)
