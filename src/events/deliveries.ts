@@ -102,10 +102,7 @@ export const CLAIMED_COLUMNS = sql`d.id::text as id, d.subscription, d.attempts,
  * claim commits without waiting for the WAL flush (see below), and so would everything else in that transaction.
  */
 export async function claimDeliveries(ex: Executor, { subscriptions, limit, leaseMs, owner, includeWebhooks = false, delivered = [] }: ClaimOptions): Promise<ClaimedDelivery[]> {
-  if (!subscriptions.length && !includeWebhooks) {
-    if (delivered.length) await recordOutcomes(ex, owner, delivered.map((id) => ({ id, result: 'delivered' as const })), { synchronousCommit: false })
-    return []
-  }
+  if (!subscriptions.length && !includeWebhooks && !delivered.length) return []
   // A data-modifying WITH runs to completion whether or not the rest of the statement reads it.
   const recording = delivered.length ? sql`recorded as (${deliveredUpdate(delivered, owner, ASYNCHRONOUS_COMMIT)}), ` : sql``
   const rows = await queryRows<ClaimRow>(

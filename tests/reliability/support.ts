@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../src/core/db/index.ts'
+export { eventually } from '../support/eventually.ts'
 
 const WORKER = fileURLToPath(new URL('./worker-process.ts', import.meta.url))
 
@@ -30,16 +31,6 @@ export async function stopWorker(w: WorkerChild | undefined, signal: NodeJS.Sign
   const exited = new Promise((resolve) => w.child.once('exit', resolve))
   w.child.kill(signal)
   await exited
-}
-
-/** Polls `check` until it returns true, failing with `what` after the deadline. */
-export async function eventually(what: string, check: () => Promise<boolean>, deadlineMs = 30_000, everyMs = 25) {
-  const until = Date.now() + deadlineMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
 }
 
 export async function createReliabilityLog(db: Database) {

@@ -1,20 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'drizzle-orm'
 import { openTestDatabase, type TestDatabase } from '../../support/db.ts'
+import { eventually } from '../../support/eventually.ts'
 import { bookingHeld, deliveryStates, dispatcherFor, DUE_IN_SECONDS, makeDue, publishOne, recorder } from '../../support/events.ts'
 import { queryRows } from '../../../src/core/db/index.ts'
 import { defineSubscription, registerSubscriptions } from '../../../src/events/subscription.ts'
 import { claimDeliveries, recordOutcomes, redriveDead } from '../../../src/events/deliveries.ts'
 import type { EventEnvelope } from '../../../src/events/envelope.ts'
 import { publish } from '../../../src/events/publish.ts'
-
-/** Polls a condition (the outcome is recorded in the background; nothing to await). */
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000) {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 let db: TestDatabase
 beforeEach(async () => {
@@ -178,7 +171,7 @@ describe('delivery', () => {
       await publishOne(db)
       quick.kick()
       await rec.waitFor(3)
-      await waitUntil(async () => (await deliveryStates(db)).delivered === 3)
+      await eventually('the lingering outcome is recorded', async () => (await deliveryStates(db)).delivered === 3, 5_000)
     } finally {
       await quick.stop()
     }
