@@ -108,6 +108,11 @@ export interface NotificationRow {
   last_error: string | null
 }
 
+/**
+ * Notification rows, oldest first. On the manual clock every row written at one instant shares its created_at, and
+ * ids (UUIDv7, random below the millisecond) do not tell their order either: the order among those rows is only
+ * made stable, not meaningful. A test that wants "its" row filters by subjectId (the booking), never takes the last.
+ */
 export async function notifications(t: TestApp, filter: { kind?: string; userId?: string; subjectId?: string } = {}): Promise<NotificationRow[]> {
   const rows = await queryRows<NotificationRow>(
     t.db.orm,
@@ -116,7 +121,7 @@ export async function notifications(t: TestApp, filter: { kind?: string; userId?
         where (${filter.kind ?? null}::text is null or kind = ${filter.kind ?? null}::text)
           and (${filter.userId ?? null}::text is null or user_id::text = ${filter.userId ?? null}::text)
           and (${filter.subjectId ?? null}::text is null or subject_id = ${filter.subjectId ?? null}::text)
-        order by created_at, channel`,
+        order by created_at, channel, id`,
   )
   return rows.map((r) => ({ ...r, next_attempt_at: new Date(r.next_attempt_at), not_before: r.not_before && new Date(r.not_before), attempts: Number(r.attempts) }))
 }
