@@ -150,7 +150,7 @@ export function toClaimed(r: ClaimRow): ClaimedDelivery {
     maxAttempts: Number(r.max_attempts),
     backoffBaseMs: Number(r.backoff_base_ms),
     backoffMaxMs: Number(r.backoff_max_ms),
-    createdAt: new Date(r.created_at),
+    createdAt: asDate(r.created_at),
     event: toEnvelope(r),
     ...(r.kind === 'http' && r.url
       ? { webhook: { subscription: r.subscription, url: r.url, secrets: (typeof r.secrets === 'string' ? JSON.parse(r.secrets) : r.secrets) as string[] } }
@@ -165,7 +165,7 @@ export function toEnvelope(r: Pick<ClaimRow, 'seq' | 'event_id' | 'type' | 'sour
     source: r.source,
     type: r.type,
     ...(r.subject ? { subject: r.subject } : {}),
-    time: new Date(r.time).toISOString(),
+    time: asDate(r.time).toISOString(),
     datacontenttype: 'application/json',
     dataschema: dataSchemaUri(r.type, Number(r.data_version)),
     data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data,
@@ -177,6 +177,9 @@ export function toEnvelope(r: Pick<ClaimRow, 'seq' | 'event_id' | 'type' | 'sour
     ...(r.actor_type ? { actortype: r.actor_type, actorid: r.actor_id ?? undefined } : {}),
   }
 }
+
+/** Both drivers parse timestamptz into a Date already; a string (a JSON path, say) is parsed here. */
+const asDate = (value: string | Date): Date => (value instanceof Date ? value : new Date(value))
 
 export type Outcome =
   | { id: string; result: 'delivered' }

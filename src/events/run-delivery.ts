@@ -8,6 +8,7 @@
  * subscription's jittered backoff. Metrics and log lines are the same whoever runs it. Recording the outcome is the
  * caller's job: each records with its own lease owner.
  */
+import { perRequestDeadlines, type WatchDeadline } from '../core/http/deadlines.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
 import { backoffDelayMs } from './backoff.ts'
 import { RejectedDeliveryError, type ClaimedDelivery, type Outcome } from './deliveries.ts'
@@ -22,9 +23,16 @@ export interface RunDeliveryOptions {
   poisonAfterCrashes: number
   /** A handler running longer than this fails its attempt (keep it below the lease, and below a request's timeout). */
   handlerTimeoutMs: number
+  /**
+   * Watches each handler's deadline. Default: a timer per call (the Workers endpoint runs one delivery per request,
+   * and a timer there cannot outlive its request). A long-running dispatcher passes `sharedDeadlines`: all its
+   * handlers have the same timeout, so one timer serves them all instead of a timer set and cleared per delivery.
+   */
+  watchDeadline?: WatchDeadline
 }
 
-export async function runDelivery(d: ClaimedDelivery, { resolveHandler, metrics: m, logger: log, poisonAfterCrashes, handlerTimeoutMs }: RunDeliveryOptions): Promise<Outcome> {
+export async function runDelivery(d: ClaimedDelivery, options: RunDeliveryOptions): Promise<Outcome> {
+  const { resolveHandler, metrics: m, logger: log, poisonAfterCrashes, handlerTimeoutMs } = options
   const handler = resolveHandler(d)
   if (d.crashes >= poisonAfterCrashes) {
     m.dead.inc({ subscription: d.subscription, reason: 'poison' })
@@ -32,8 +40,9 @@ export async function runDelivery(d: ClaimedDelivery, { resolveHandler, metrics:
     return { id: d.id, result: 'dead', reason: 'poison', error: `claimed ${d.crashes} times without an outcome` }
   }
   try {
-    await withTimeout(
+    await withinDeadline(
       handler(d.event, { eventId: d.event.id, deliveryId: d.id, attempt: d.attempt, subscription: d.subscription }),
+      options.watchDeadline ?? perRequestDeadlines(handlerTimeoutMs),
       handlerTimeoutMs,
     )
     m.delivered.inc({ subscription: d.subscription })
@@ -58,14 +67,21 @@ export async function runDelivery(d: ClaimedDelivery, { resolveHandler, metrics:
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`handler timed out after ${ms} ms`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
+/** The handler's result, or a timeout error once its deadline passes (the handler itself is not stopped). */
+function withinDeadline<T>(promise: Promise<T>, watch: WatchDeadline, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const deadline = watch(() => reject(new Error(`handler timed out after ${ms} ms`)))
+    promise.then(
+      (value) => {
+        deadline.finish()
+        resolve(value)
+      },
+      (error: unknown) => {
+        deadline.finish()
+        reject(error)
+      },
+    )
+  })
 }
 
 export function errorMessage(error: unknown): string {

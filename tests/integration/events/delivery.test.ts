@@ -54,6 +54,37 @@ describe('delivery', () => {
     expect(await deliveryStates(db)).toEqual({ delivered: 1 })
   })
 
+  it('a handler that outlives its timeout fails the attempt (each of a batch on its own deadline); the next attempt runs', async () => {
+    let hang = true
+    const started: string[] = []
+    const sub = defineSubscription('slow', ['booking.*'], async (event: EventEnvelope) => {
+      started.push(event.id)
+      // a provider that never answers: the handler's promise never settles
+      if (hang) await new Promise<never>(() => {})
+    }, { maxAttempts: 3, backoffBaseMs: 60_000, backoffMaxMs: 600_000 })
+    const dispatcher = dispatcherFor(db, { subscriptions: [sub], handlerTimeoutMs: 50 })
+    await registerSubscriptions(db.orm, [sub])
+    await publishOne(db)
+    await publishOne(db)
+
+    expect(await dispatcher.drain()).toBe(2) // returns: both deadlines passed, the outcomes are recorded
+    const rows = await queryRows<{ status: string; attempts: number; last_error: string; wait: number }>(
+      db.orm,
+      sql`select status, attempts, last_error, ${DUE_IN_SECONDS} as wait from event_deliveries d where subscription = 'slow'`,
+    )
+    expect(rows).toHaveLength(2)
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: 'pending', attempts: 1, last_error: 'Error: handler timed out after 50 ms' })
+      expect(Number(row.wait)).toBeGreaterThan(25) // a retry with backoff, like any other failure
+    }
+
+    hang = false
+    await makeDue(db)
+    expect(await dispatcher.drain()).toBe(2)
+    expect(await deliveryStates(db, 'slow')).toEqual({ delivered: 2 })
+    expect(started).toHaveLength(4)
+  })
+
   it('a worker that dies mid-handler loses its lease and the delivery runs again', async () => {
     const rec = recorder()
     const sub = defineSubscription('worker', ['booking.*'], rec.handler)
@@ -146,12 +177,14 @@ describe('delivery', () => {
   it('a finished delivery\'s outcome rides on the next claim, or is recorded alone when no claim comes in time or the dispatcher stops', async () => {
     const rec = recorder()
     const sub = defineSubscription('lingering', ['booking.*'], rec.handler)
-    // A linger longer than the test: only a claim or stop() can record the outcomes.
-    const dispatcher = dispatcherFor(db, { subscriptions: [sub], pollIntervalMs: 10 * 60_000, outcomeLingerMs: 10 * 60_000 })
+    // A linger longer than the test: only a claim or stop() can record the outcomes. One loop, and the first event
+    // published before it starts, so its first claim takes that event: with a second loop, or a publish racing the
+    // start-up claim, another claim could come after the handler and carry its outcome before the test looks.
+    const dispatcher = dispatcherFor(db, { subscriptions: [sub], loops: 1, pollIntervalMs: 10 * 60_000, outcomeLingerMs: 10 * 60_000 })
+    await registerSubscriptions(db.orm, [sub])
+    await publishOne(db)
     await dispatcher.start()
     try {
-      await publishOne(db)
-      dispatcher.kick()
       await rec.waitFor(1)
       expect(await deliveryStates(db)).toEqual({ pending: 1 }) // handled; its outcome waits for a claim
       await publishOne(db)
