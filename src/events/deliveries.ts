@@ -140,6 +140,12 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
   return rows.map(toClaimed)
 }
 
+/*
+ * toClaimed and toEnvelope run once per delivered event. Each builds one object shape whatever the row holds: an
+ * absent field is `undefined` (JSON leaves it out, as it left out the omitted key before) rather than a key added by
+ * a conditional spread — a spread builds a temporary object per field and gives envelopes several shapes, and in
+ * drain profiles the two functions were the largest of the dispatcher's own costs after the driver's row parsing.
+ */
 export function toClaimed(r: ClaimRow): ClaimedDelivery {
   return {
     id: r.id,
@@ -152,9 +158,10 @@ export function toClaimed(r: ClaimRow): ClaimedDelivery {
     backoffMaxMs: Number(r.backoff_max_ms),
     createdAt: asDate(r.created_at),
     event: toEnvelope(r),
-    ...(r.kind === 'http' && r.url
-      ? { webhook: { subscription: r.subscription, url: r.url, secrets: (typeof r.secrets === 'string' ? JSON.parse(r.secrets) : r.secrets) as string[] } }
-      : {}),
+    webhook:
+      r.kind === 'http' && r.url
+        ? { subscription: r.subscription, url: r.url, secrets: (typeof r.secrets === 'string' ? JSON.parse(r.secrets) : r.secrets) as string[] }
+        : undefined,
   }
 }
 
@@ -164,7 +171,7 @@ export function toEnvelope(r: Pick<ClaimRow, 'seq' | 'event_id' | 'type' | 'sour
     id: r.event_id,
     source: r.source,
     type: r.type,
-    ...(r.subject ? { subject: r.subject } : {}),
+    subject: r.subject || undefined,
     time: asDate(r.time).toISOString(),
     datacontenttype: 'application/json',
     dataschema: dataSchemaUri(r.type, Number(r.data_version)),
@@ -172,9 +179,10 @@ export function toEnvelope(r: Pick<ClaimRow, 'seq' | 'event_id' | 'type' | 'sour
     sequence: r.seq,
     aggregatetype: r.aggregate_type,
     aggregateid: r.aggregate_id,
-    ...(r.aggregate_version !== null ? { aggregateversion: Number(r.aggregate_version) } : {}),
-    ...(r.traceparent ? { traceparent: r.traceparent } : {}),
-    ...(r.actor_type ? { actortype: r.actor_type, actorid: r.actor_id ?? undefined } : {}),
+    aggregateversion: r.aggregate_version !== null ? Number(r.aggregate_version) : undefined,
+    traceparent: r.traceparent || undefined,
+    actortype: r.actor_type || undefined,
+    actorid: r.actor_type ? (r.actor_id ?? undefined) : undefined,
   }
 }
 
