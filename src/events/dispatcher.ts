@@ -15,7 +15,7 @@
  * ending without an outcome (it crashes the worker) is set aside as poison after `poisonAfterCrashes`.
  */
 import type { Database, Unlisten } from '../core/db/index.ts'
-import { sharedDeadlines } from '../core/http/deadlines.ts'
+import { sharedDeadlines } from '../core/deadlines.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
 import type { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import { claimDeliveries, lagSeconds as readLag, recordOutcomes, type ClaimedDelivery, type Outcome } from './deliveries.ts'

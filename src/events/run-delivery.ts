@@ -8,7 +8,7 @@
  * subscription's jittered backoff. Metrics and log lines are the same whoever runs it. Recording the outcome is the
  * caller's job: each records with its own lease owner.
  */
-import { perRequestDeadlines, type WatchDeadline } from '../core/http/deadlines.ts'
+import { perRequestDeadlines, type WatchDeadline } from '../core/deadlines.ts'
 import type { Logger } from '../core/monitoring/logger.ts'
 import { backoffDelayMs } from './backoff.ts'
 import { RejectedDeliveryError, type ClaimedDelivery, type Outcome } from './deliveries.ts'

@@ -32,7 +32,7 @@ import { systemClock, type Deps } from '../deps.ts'
 import { paymentsRegistry, payoutProviderLookup } from '../pillars/booking/payments/registry.ts'
 import { notificationProvidersFromConfig } from '../core/notifications/from-config.ts'
 import { notificationChannels } from '../pillars/engagement/notifications/channels.ts'
-import { perRequestDeadlines } from '../core/http/deadlines.ts'
+import { perRequestDeadlines } from '../core/deadlines.ts'
 
 export interface WorkerEnv {
   HYPERDRIVE: Hyperdrive

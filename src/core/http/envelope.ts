@@ -15,7 +15,7 @@ import type { HistogramSeries, MetricsRegistry } from '../monitoring/metrics.ts'
 import { DomainError } from '../errors.ts'
 import { accessLog, type AccessLog } from '../monitoring/access-log.ts'
 import { renderProblem } from './on-error.ts'
-import { sharedDeadlines, type WatchDeadline } from './deadlines.ts'
+import { sharedDeadlines, type WatchDeadline } from '../deadlines.ts'
 
 const REQUEST_ID = 'X-Request-Id'
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/

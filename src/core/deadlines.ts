@@ -1,14 +1,16 @@
 /**
- * Request deadlines on one timer instead of a timer per request.
+ * Deadlines on one timer instead of a timer per piece of work: HTTP requests (the app's request timeout) and event
+ * handlers (the server dispatcher's handler timeout).
  *
  * Why: a `setTimeout` and `clearTimeout` per request — a Timeout object, a timer-list insert and unlink — was a few
- * per cent of a small answer's CPU on Node (npm run bench). Every request of an app has the same timeout, so the
- * deadlines fall due in the order the requests started: a FIFO queue needs no sorting, finished requests are
- * skipped from its head, and one timer waits for the oldest unfinished deadline. Under load it fires about once per
- * timeout period, not once per request.
+ * per cent of a small answer's CPU on Node (npm run bench). Everything one watcher serves has the same timeout, so
+ * the deadlines fall due in the order the work started: a FIFO queue needs no sorting, finished work is skipped from
+ * its head, and one timer waits for the oldest unfinished deadline. Under load it fires about once per timeout
+ * period, not once per request.
  *
  * Not for Workers: a timer there belongs to the request that set it and ends with it, so a shared timer armed by
- * one request would never fire for the next. The Worker entry keeps a timer per request (`perRequestDeadlines`).
+ * one request would never fire for the next. The Worker entry and the QStash deliver endpoint keep a timer per
+ * call (`perRequestDeadlines`).
  */
 
 export interface Deadline {
