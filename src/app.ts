@@ -72,10 +72,11 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
         'Cross-Origin-Opener-Policy': 'same-origin',
         'Cross-Origin-Resource-Policy': 'cross-origin',
         'Referrer-Policy': 'no-referrer',
-        'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
         'X-Content-Type-Options': 'nosniff',
         'X-Frame-Options': 'SAMEORIGIN',
       },
+      // Only on HTTPS: a browser ignores it over plain HTTP, where RFC 6797 forbids sending it.
+      secureTransportHeaders: { 'Strict-Transport-Security': 'max-age=15552000; includeSubDomains' },
     }),
   )
   if (config.CORS_ORIGINS.length) {

@@ -57,4 +57,28 @@ describe('HTTP contract', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
   })
+
+  it('sends Strict-Transport-Security only to requests that arrived over HTTPS (RFC 6797 §7.2)', async () => {
+    const hsts = async (url: string, headers: Record<string, string> = {}) => (await t.app.request(url, { headers })).headers.get('strict-transport-security')
+    const policy = 'max-age=15552000; includeSubDomains'
+    expect({
+      plain: await hsts('http://api.kamhub.test/health/live'),
+      https: await hsts('https://api.kamhub.test/health/live'),
+      proxiedHttps: await hsts('/health/live', { 'X-Forwarded-Proto': 'https' }),
+      proxiedChainFromHttps: await hsts('/health/live', { 'X-Forwarded-Proto': 'HTTPS, http' }),
+      proxiedHttp: await hsts('/health/live', { 'X-Forwarded-Proto': 'http' }),
+      forwardedHttps: await hsts('/health/live', { Forwarded: 'for=192.0.2.60;proto="https";by=203.0.113.43, for=10.0.0.1;proto=http' }),
+      forwardedHttp: await hsts('/health/live', { Forwarded: 'for=192.0.2.60;proto=http' }),
+      problemOverHttps: await hsts('https://api.kamhub.test/no/such/route'),
+    }).toEqual({
+      plain: null,
+      https: policy,
+      proxiedHttps: policy,
+      proxiedChainFromHttps: policy,
+      proxiedHttp: null,
+      forwardedHttps: policy,
+      forwardedHttp: null,
+      problemOverHttps: policy,
+    })
+  })
 })

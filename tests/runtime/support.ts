@@ -240,20 +240,33 @@ export async function expectReady(base: string): Promise<void> {
 
 /**
  * Every answer — a route's and a 404 problem alike — carries the security headers and the request id, whichever way
- * the runtime sets them (Node writes them onto its ServerResponse; the others through the Fetch API Headers).
+ * the runtime sets them (Node writes them onto its ServerResponse; the others through the Fetch API Headers). HSTS
+ * only when the client came over HTTPS: here, through a TLS-terminating proxy that says so (the smoke servers
+ * speak plain HTTP).
  */
 export async function expectEnvelopeHeaders(base: string): Promise<void> {
   for (const path of ['/health/live', '/no/such/route']) {
-    const res = await fetch(`${base}${path}`, { headers: { 'X-Request-Id': 'smoke-request-1' } })
-    await res.arrayBuffer()
-    expect({
-      path,
-      requestId: res.headers.get('x-request-id'),
-      nosniff: res.headers.get('x-content-type-options'),
-      frame: res.headers.get('x-frame-options'),
-      hsts: res.headers.get('strict-transport-security'),
-      referrer: res.headers.get('referrer-policy'),
-    }).toEqual({ path, requestId: 'smoke-request-1', nosniff: 'nosniff', frame: 'SAMEORIGIN', hsts: 'max-age=15552000; includeSubDomains', referrer: 'no-referrer' })
+    for (const proto of ['http', 'https']) {
+      const res = await fetch(`${base}${path}`, { headers: { 'X-Request-Id': 'smoke-request-1', 'X-Forwarded-Proto': proto } })
+      await res.arrayBuffer()
+      expect({
+        path,
+        proto,
+        requestId: res.headers.get('x-request-id'),
+        nosniff: res.headers.get('x-content-type-options'),
+        frame: res.headers.get('x-frame-options'),
+        hsts: res.headers.get('strict-transport-security'),
+        referrer: res.headers.get('referrer-policy'),
+      }).toEqual({
+        path,
+        proto,
+        requestId: 'smoke-request-1',
+        nosniff: 'nosniff',
+        frame: 'SAMEORIGIN',
+        hsts: proto === 'https' ? 'max-age=15552000; includeSubDomains' : null,
+        referrer: 'no-referrer',
+      })
+    }
   }
 }
 

@@ -28,6 +28,11 @@ export interface EnvelopeOptions {
   scope?: (c: Context) => Partial<Deps>
   /** Response headers every answer carries unless the route set its own value. */
   headers: Record<string, string>
+  /**
+   * Added to answers of requests that arrived over HTTPS (directly, or at a TLS-terminating proxy that says so in
+   * `X-Forwarded-Proto` / `Forwarded`): Strict-Transport-Security, which RFC 6797 §7.2 forbids on plain HTTP.
+   */
+  secureTransportHeaders?: Record<string, string>
   timeoutMs: number
   /**
    * Writes the fixed headers straight onto the runtime's own response, when it has one (Node's ServerResponse);
@@ -63,10 +68,11 @@ export function requestIdFrom(incoming: string | undefined): string {
   return incoming && SAFE_ID.test(incoming) ? incoming : crypto.randomUUID()
 }
 
-export function envelope({ deps, scope, headers, timeoutMs, headerSink, deadlines = sharedDeadlines }: EnvelopeOptions): MiddlewareHandler {
+export function envelope({ deps, scope, headers, secureTransportHeaders = {}, timeoutMs, headerSink, deadlines = sharedDeadlines }: EnvelopeOptions): MiddlewareHandler {
   const { metrics, logger } = deps
   const observe = httpMetrics(metrics, accessLog(logger))
-  const fixed = prepareFixedHeaders(headers)
+  const plainFixed = prepareFixedHeaders(headers)
+  const secureFixed = prepareFixedHeaders({ ...headers, ...secureTransportHeaders })
   const watch = deadlines(timeoutMs)
 
   return async function envelopeMiddleware(c, next) {
@@ -75,6 +81,7 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink, deadline
     c.set('requestId', requestId)
     c.set('deps', scope ? { ...deps, ...scope(c) } : deps)
     c.set('logger', lazyChild(logger, { requestId }))
+    const fixed = arrivedOverTls(c) ? secureFixed : plainFixed
     const sunk = headerSink?.(c, fixed, requestId) ?? false
     observe.started()
     try {
@@ -90,6 +97,34 @@ export function envelope({ deps, scope, headers, timeoutMs, headerSink, deadline
       observe.finished(c, requestId, startedAt)
     }
   }
+}
+
+/**
+ * Whether the client's connection was TLS: the request URL says so (Workers, Deno and Node serving HTTPS), or the
+ * proxy in front does. Trusting a forged header here is harmless: it can only add HSTS to a plain-HTTP answer, which
+ * browsers ignore there (RFC 6797 §8.1).
+ */
+export function arrivedOverTls(c: Context): boolean {
+  if (c.req.url.startsWith('https:')) return true
+  const xForwardedProto = c.req.header('X-Forwarded-Proto')
+  if (xForwardedProto !== undefined) return firstListItem(xForwardedProto).toLowerCase() === 'https'
+  const forwarded = c.req.header('Forwarded')
+  return forwarded !== undefined && forwardedProto(forwarded) === 'https'
+}
+
+/** The client's end of a proxy list (`a, b` → `a`): the first proxy records what the client used. */
+function firstListItem(value: string): string {
+  const comma = value.indexOf(',')
+  return (comma === -1 ? value : value.slice(0, comma)).trim()
+}
+
+/** RFC 7239 `Forwarded: for=…;proto=https, …` → the first element's proto, lower-cased. */
+function forwardedProto(value: string): string | undefined {
+  for (const pair of firstListItem(value).split(';')) {
+    const equals = pair.indexOf('=')
+    if (equals !== -1 && pair.slice(0, equals).trim().toLowerCase() === 'proto') return pair.slice(equals + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase()
+  }
+  return undefined
 }
 
 /**
