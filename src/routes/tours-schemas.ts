@@ -25,7 +25,6 @@ import {
 } from '../pillars/discovery/schema.ts'
 import { searchQuerySchema } from '../pillars/discovery/search-query.ts'
 import { pickLanguage } from '../pillars/discovery/language.ts'
-import type { Cached } from '../pillars/discovery/cache.ts'
 import type { ContentLanguage } from '../pillars/discovery/schema.ts'
 
 export const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true })
@@ -201,64 +200,4 @@ export const notModified = { 304: { description: 'Not modified (If-None-Match ma
 /** The content language of a request: `lang` when given, else Accept-Language, else Russian. */
 export function requestLanguage(c: Context, lang?: ContentLanguage): ContentLanguage {
   return lang ?? pickLanguage(c.req.header('Accept-Language'))
-}
-
-// Only workerd has an execution context; asking Hono for it elsewhere throws (an Error per request).
-const ON_WORKERS = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers'
-
-/** Keeps a background cache refresh alive on Workers; nothing to do on Node and Deno. */
-export function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undefined {
-  if (!ON_WORKERS) return undefined
-  try {
-    const ctx = c.executionCtx
-    return ctx.waitUntil.bind(ctx)
-  } catch {
-    return undefined
-  }
-}
-
-/** A cached catalogue answer: its stored JSON text as is, or 304 when the client holds the same ETag. */
-export function cachedResponse(c: Context, cached: Cached<unknown>, lang?: ContentLanguage): Response {
-  const headers = cacheHeaders(cached, lang)
-  if (notModifiedSince(c, cached.etag)) return c.body(null, 304, headers)
-  // A Response with a plain header object: c.body() turns several headers into a Fetch API Headers, which Node's
-  // adapter then converts back; the plain object goes to Node's writeHead as it is. Headers other middleware set on
-  // the context are still merged into it by Hono.
-  return new Response(utf8Of(cached), { status: 200, headers: { ...headers, 'Content-Type': 'application/json' } })
-}
-
-/**
- * A cached answer's bytes, encoded once per cached value. Cache hits share one frozen value (the Cache port), so
- * later hits send the same bytes: a Cyrillic answer is two-byte text, and UTF-8 encoding it (once to measure the
- * length, once to write) was the largest cost of a hit after the JSON parse. A body's bytes are copied into each
- * Response, never handed over, so sharing them is safe.
- */
-const encoded = new WeakMap<Cached<unknown>, Uint8Array<ArrayBuffer>>()
-const encoder = new TextEncoder()
-function utf8Of(cached: Cached<unknown>): Uint8Array<ArrayBuffer> {
-  let bytes = encoded.get(cached)
-  if (!bytes) encoded.set(cached, (bytes = encoder.encode(cached.body)))
-  return bytes
-}
-
-// Browsers and CDNs may keep a catalogue answer briefly; they revalidate with If-None-Match after that.
-const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30'
-
-/** Headers of a cached catalogue answer. */
-export function cacheHeaders(cached: Cached<unknown>, lang?: ContentLanguage): Record<string, string> {
-  return {
-    ETag: cached.etag,
-    'Cache-Control': CACHE_CONTROL,
-    Vary: 'Accept-Language',
-    ...(lang ? { 'Content-Language': lang } : {}),
-  }
-}
-
-/** RFC 9110 If-None-Match: a list of entity tags or `*`, compared weakly. */
-export function notModifiedSince(c: Context, etag: string): boolean {
-  const header = c.req.header('If-None-Match')
-  if (!header) return false
-  if (header.trim() === '*') return true
-  const strip = (t: string) => t.trim().replace(/^W\//, '')
-  return header.split(',').some((t) => strip(t) === strip(etag))
 }

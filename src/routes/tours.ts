@@ -7,9 +7,9 @@ import { newRouter } from './env.ts'
 import { errorResponses } from '../core/http/problem.ts'
 import { requireAuth, requireRole } from '../core/auth/guard.ts'
 import * as discovery from '../pillars/discovery/service.ts'
+import { cachedResponse, waitUntilOf } from './cached-answer.ts'
 import {
   cachedHeaders,
-  cachedResponse,
   dateRangeQuery,
   departureListSchema,
   idParam,
@@ -23,7 +23,6 @@ import {
   tourInputBody,
   tourPatchBody,
   tourSchema,
-  waitUntilOf,
 } from './tours-schemas.ts'
 
 const managers = { security: [{ bearer: [] }], middleware: [requireAuth(), requireRole('operator', 'admin')] }
@@ -125,16 +124,16 @@ export const tourRoutes = newRouter()
     const query = c.req.valid('query')
     const lang = requestLanguage(c, query.lang)
     const cached = await discovery.searchTours(c.get('deps'), query, lang, { waitUntil: waitUntilOf(c) })
-    return cachedResponse(c, cached, lang) as never
+    return (await cachedResponse(c, cached, lang)) as never
   })
   .openapi(getTourRoute, async (c) => {
     const lang = requestLanguage(c)
     const cached = await discovery.getPublicTour(c.get('deps'), c.req.valid('param').id, lang, { waitUntil: waitUntilOf(c) })
-    return cachedResponse(c, cached, lang) as never
+    return (await cachedResponse(c, cached, lang)) as never
   })
   .openapi(listDeparturesRoute, async (c) => {
     const cached = await discovery.listPublicDepartures(c.get('deps'), c.req.valid('param').id, c.req.valid('query'), { waitUntil: waitUntilOf(c) })
-    return cachedResponse(c, cached) as never
+    return (await cachedResponse(c, cached)) as never
   })
   .openapi(createTourRoute, async (c) => c.json(await discovery.createTour(c.get('deps'), c.get('user'), c.req.valid('json')), 201))
   .openapi(updateTourRoute, async (c) => c.json(await discovery.updateTour(c.get('deps'), c.get('user'), c.req.valid('param').id, c.req.valid('json')), 200))

@@ -76,6 +76,48 @@ describe('ETag and conditional requests', () => {
   })
 })
 
+describe('compression', () => {
+  const gunzip = async (res: Response) =>
+    new TextDecoder().decode(await new Response(res.body!.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer())
+
+  it('a client that accepts gzip gets the same JSON gzipped, under its own ETag; one that does not gets it as is', async () => {
+    const plain = await get(`/v1/tours/${tourId}`)
+    const text = await plain.text()
+    expect(text.length).toBeGreaterThan(1024)
+    expect([plain.headers.get('content-encoding'), plain.headers.get('vary')]).toEqual([null, 'Accept-Language, Accept-Encoding'])
+
+    const zipped = await get(`/v1/tours/${tourId}`, { 'Accept-Encoding': 'gzip, deflate, br' })
+    expect(zipped.status).toBe(200)
+    expect([zipped.headers.get('content-encoding'), zipped.headers.get('vary')]).toEqual(['gzip', 'Accept-Language, Accept-Encoding'])
+    expect(zipped.headers.get('etag')).toBe(plain.headers.get('etag')!.replace(/"$/, '-gzip"'))
+    const bytes = Number(zipped.headers.get('content-length') ?? (await zipped.clone().arrayBuffer()).byteLength)
+    expect(bytes).toBeLessThan(new TextEncoder().encode(text).byteLength)
+    expect(await gunzip(zipped)).toBe(text)
+
+    // Refused (q=0) or not offered: as is.
+    for (const acceptEncoding of ['gzip;q=0', 'br', 'identity']) {
+      expect((await get(`/v1/tours/${tourId}`, { 'Accept-Encoding': acceptEncoding })).headers.get('content-encoding')).toBeNull()
+    }
+  })
+
+  it('revalidates each representation by its own ETag', async () => {
+    const gzipped = { 'Accept-Encoding': 'gzip' }
+    const plainTag = (await get(`/v1/tours/${tourId}`)).headers.get('etag')!
+    const gzipTag = (await get(`/v1/tours/${tourId}`, gzipped)).headers.get('etag')!
+    const again = await get(`/v1/tours/${tourId}`, { ...gzipped, 'If-None-Match': gzipTag })
+    expect([again.status, again.headers.get('etag'), await again.text()]).toEqual([304, gzipTag, ''])
+    // The client holds the plain copy but now takes gzip: it gets the gzip representation, not a 304 for another.
+    expect((await get(`/v1/tours/${tourId}`, { ...gzipped, 'If-None-Match': plainTag })).status).toBe(200)
+    expect((await get(`/v1/tours/${tourId}`, { 'If-None-Match': plainTag })).status).toBe(304)
+  })
+
+  it('a small answer goes out as is whatever the client accepts, and does not vary on it', async () => {
+    const res = await get(`/v1/tours/${tourId}/departures`, { 'Accept-Encoding': 'gzip' })
+    expect((await res.clone().text()).length).toBeLessThan(1024)
+    expect([res.status, res.headers.get('content-encoding'), res.headers.get('vary')]).toEqual([200, null, 'Accept-Language'])
+  })
+})
+
 describe('event-driven invalidation', () => {
   it('the subscription is registered with the app’s code subscriptions for tour.*, departure.* and booking.*', () => {
     const subscription = codeSubscriptions(t.deps).find((s) => s.name === CATALOGUE_CACHE_SUBSCRIPTION)

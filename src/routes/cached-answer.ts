@@ -1,0 +1,125 @@
+/**
+ * How a cached catalogue answer goes out: its stored JSON text as is (UTF-8 bytes made once per cached value),
+ * gzipped once per cached value for clients that accept it, with an ETag per representation, Cache-Control and
+ * Vary, or 304 when the client already holds it.
+ */
+import type { Context } from 'hono'
+import type { Cached } from '../pillars/discovery/cache.ts'
+import type { ContentLanguage } from '../pillars/discovery/schema.ts'
+
+// Only workerd has an execution context; asking Hono for it elsewhere throws (an Error per request).
+const ON_WORKERS = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers'
+
+/** Keeps a background cache refresh alive on Workers; nothing to do on Node and Deno. */
+export function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undefined {
+  if (!ON_WORKERS) return undefined
+  try {
+    const ctx = c.executionCtx
+    return ctx.waitUntil.bind(ctx)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A cached catalogue answer: its stored JSON text as is — gzipped, once per cached value, for a client that accepts
+ * gzip — or 304 when the client holds the same ETag. Mobile HTTP stacks always accept gzip, and a tour answer shrinks
+ * to about a third. Not on Workers: Cloudflare compresses at its edge, and would compress again what it is handed.
+ */
+export async function cachedResponse(c: Context, cached: Cached<unknown>, lang?: ContentLanguage): Promise<Response> {
+  const compressible = !ON_WORKERS && cached.body.length >= GZIP_MIN_CHARS
+  const gzip = compressible && acceptsGzip(c.req.header('Accept-Encoding'))
+  // Each encoding is its own representation with its own strong validator (RFC 9110 §8.8.3).
+  const etag = gzip ? gzipETag(cached.etag) : cached.etag
+  const headers = cacheHeaders(etag, lang, compressible)
+  if (notModifiedSince(c, etag)) return c.body(null, 304, headers)
+  // A Response with a plain header object: c.body() turns several headers into a Fetch API Headers, which Node's
+  // adapter then converts back; the plain object goes to Node's writeHead as it is. Headers other middleware set on
+  // the context are still merged into it by Hono.
+  if (!gzip) return new Response(utf8Of(cached), { status: 200, headers: { ...headers, 'Content-Type': 'application/json' } })
+  return new Response(await gzipOf(cached), { status: 200, headers: { ...headers, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' } })
+}
+
+/** Below this a gzip header and checksum win little over the text itself. */
+const GZIP_MIN_CHARS = 1024
+
+/** `"tag"` → `"tag-gzip"`, as Apache names its compressed variants (a weak tag keeps its `W/`). */
+export const gzipETag = (etag: string): string => etag.replace(/"$/, '-gzip"')
+
+/** RFC 9110 §12.5.3 Accept-Encoding: gzip (or x-gzip, or `*`) with a q-value above 0, unless named with q=0. */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false
+  let gzip: number | undefined
+  let any: number | undefined
+  for (const item of header.split(',')) {
+    const [coding, ...params] = item.split(';')
+    const name = coding!.trim().toLowerCase()
+    const qParam = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='))
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2))
+    if (Number.isNaN(q)) continue
+    if (name === 'gzip' || name === 'x-gzip') gzip = Math.max(gzip ?? 0, q)
+    else if (name === '*') any = q
+  }
+  return (gzip ?? any ?? 0) > 0
+}
+
+/**
+ * A cached answer's bytes, encoded once per cached value. Cache hits share one frozen value (the Cache port), so
+ * later hits send the same bytes: a Cyrillic answer is two-byte text, and UTF-8 encoding it (once to measure the
+ * length, once to write) was the largest cost of a hit after the JSON parse. A body's bytes are copied into each
+ * Response, never handed over, so sharing them is safe.
+ */
+const encoded = new WeakMap<Cached<unknown>, Uint8Array<ArrayBuffer>>()
+const encoder = new TextEncoder()
+function utf8Of(cached: Cached<unknown>): Uint8Array<ArrayBuffer> {
+  let bytes = encoded.get(cached)
+  if (!bytes) encoded.set(cached, (bytes = encoder.encode(cached.body)))
+  return bytes
+}
+
+/** The same bytes gzipped, also once per cached value (concurrent first hits share one compression). */
+const gzipped = new WeakMap<Cached<unknown>, Promise<Uint8Array<ArrayBuffer>>>()
+function gzipOf(cached: Cached<unknown>): Promise<Uint8Array<ArrayBuffer>> {
+  let bytes = gzipped.get(cached)
+  if (!bytes) gzipped.set(cached, (bytes = gzip(utf8Of(cached))))
+  return bytes
+}
+
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip')).getReader()
+  const chunks: Uint8Array[] = []
+  let length = 0
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    chunks.push(r.value)
+    length += r.value.byteLength
+  }
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+// Browsers and CDNs may keep a catalogue answer briefly; they revalidate with If-None-Match after that.
+const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30'
+
+/** Headers of a cached catalogue answer; `compressible`: its encoding depends on Accept-Encoding. */
+export function cacheHeaders(etag: string, lang?: ContentLanguage, compressible = false): Record<string, string> {
+  return {
+    ETag: etag,
+    'Cache-Control': CACHE_CONTROL,
+    Vary: compressible ? 'Accept-Language, Accept-Encoding' : 'Accept-Language',
+    ...(lang ? { 'Content-Language': lang } : {}),
+  }
+}
+
+/** RFC 9110 If-None-Match: a list of entity tags or `*`, compared weakly. */
+export function notModifiedSince(c: Context, etag: string): boolean {
+  const header = c.req.header('If-None-Match')
+  if (!header) return false
+  if (header.trim() === '*') return true
+  const strip = (t: string) => t.trim().replace(/^W\//, '')
+  return header.split(',').some((t) => strip(t) === strip(etag))
+}
