@@ -21,7 +21,8 @@
  * Then lost (events committed whose handler never ran) and duplicated (extra handler runs), per system. The last
  * row, "floor", is no queue at all — the commit NOTIFYs and the notification is the handler — so it shows what
  * this machine's scheduling and PostgreSQL cost before any queue does anything: read the p99s against it.
- * Timing never fails the command; the targets of issue 3 are printed PASS/FAIL.
+ * Timing never fails the command; the targets of issue 3 are printed PASS/FAIL. KamHub's consumer also logs, per
+ * scenario, how many claims it made and how many came back empty (events_claims_total).
  *
  * Env: BENCH_DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres), BENCH_QUICK=1 (small
  * sizes), BENCH_SYSTEMS (comma-separated name prefixes to run, e.g. `kamhub`), BENCH_SCENARIOS (e.g. `idle,drain`),

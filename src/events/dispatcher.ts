@@ -163,8 +163,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (const wake of w) wake()
   }
 
-  const claim = (limit: number, delivered?: string[]) =>
-    claimDeliveries(db.orm, { subscriptions: names, limit, leaseMs, owner, includeWebhooks: Boolean(options.webhookHandler), delivered })
+  const claimedClaims = m.claims.child({ result: 'claimed' })
+  const emptyClaims = m.claims.child({ result: 'empty' })
+  async function claim(limit: number, delivered?: string[]): Promise<ClaimedDelivery[]> {
+    const claimed = await claimDeliveries(db.orm, { subscriptions: names, limit, leaseMs, owner, includeWebhooks: Boolean(options.webhookHandler), delivered })
+    ;(claimed.length ? claimedClaims : emptyClaims).inc()
+    return claimed
+  }
 
   /** drain(): claim, run, record, in turn — a caller awaiting it sees every outcome recorded. */
   async function runRound(): Promise<number> {

@@ -8,6 +8,7 @@ import { defineSubscription, registerSubscriptions } from '../../../src/events/s
 import { claimDeliveries, recordOutcomes, redriveDead } from '../../../src/events/deliveries.ts'
 import type { EventEnvelope } from '../../../src/events/envelope.ts'
 import { publish } from '../../../src/events/publish.ts'
+import { MetricsRegistry } from '../../../src/core/monitoring/metrics.ts'
 
 let db: TestDatabase
 beforeEach(async () => {
@@ -52,6 +53,21 @@ describe('delivery', () => {
     await dispatcher.drain()
     expect(calls).toBe(4)
     expect(await deliveryStates(db)).toEqual({ delivered: 1 })
+  })
+
+  it('counts its claims by result: claimed (took deliveries) or empty', async () => {
+    const rec = recorder()
+    const sub = defineSubscription('counted', ['booking.*'], rec.handler)
+    const metrics = new MetricsRegistry()
+    const dispatcher = dispatcherFor(db, { subscriptions: [sub], metrics })
+    await registerSubscriptions(db.orm, [sub])
+    await publishOne(db)
+    await publishOne(db)
+    // One claim takes both; drain's next finds nothing and ends.
+    expect(await dispatcher.drain()).toBe(2)
+    const claims = metrics.counter('events_claims_total', '')
+    expect({ claimed: claims.get({ result: 'claimed' }), empty: claims.get({ result: 'empty' }) }).toEqual({ claimed: 1, empty: 1 })
+    expect(metrics.render()).toContain('events_claims_total{result="empty"} 1')
   })
 
   it('a handler that outlives its timeout fails the attempt (each of a batch on its own deadline); the next attempt runs', async () => {
