@@ -77,29 +77,26 @@ function utf8Of(cached: Cached<unknown>): Uint8Array<ArrayBuffer> {
   return bytes
 }
 
-/** The same bytes gzipped, also once per cached value (concurrent first hits share one compression). */
+/**
+ * The same bytes gzipped, also once per cached value (concurrent first hits share one compression). A compression
+ * that fails is forgotten, so the next hit tries again instead of failing for the life of the cached value.
+ */
 const gzipped = new WeakMap<Cached<unknown>, Promise<Uint8Array<ArrayBuffer>>>()
 function gzipOf(cached: Cached<unknown>): Promise<Uint8Array<ArrayBuffer>> {
   let bytes = gzipped.get(cached)
-  if (!bytes) gzipped.set(cached, (bytes = gzip(utf8Of(cached))))
+  if (!bytes) {
+    bytes = gzip(utf8Of(cached))
+    gzipped.set(cached, bytes)
+    bytes.catch(() => gzipped.delete(cached))
+  }
   return bytes
 }
 
 async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   const reader = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip')).getReader()
-  const chunks: Uint8Array[] = []
-  let length = 0
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    chunks.push(r.value)
-    length += r.value.byteLength
-  }
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+  const chunks: Uint8Array<ArrayBuffer>[] = []
+  for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value as Uint8Array<ArrayBuffer>)
+  return new Uint8Array(await new Blob(chunks).arrayBuffer())
 }
 
 // Browsers and CDNs may keep a catalogue answer briefly; they revalidate with If-None-Match after that.

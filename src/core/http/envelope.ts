@@ -104,7 +104,7 @@ export function envelope({ deps, scope, headers, secureTransportHeaders = {}, ti
  * proxy in front does. Trusting a forged header here is harmless: it can only add HSTS to a plain-HTTP answer, which
  * browsers ignore there (RFC 6797 §8.1).
  */
-export function arrivedOverTls(c: Context): boolean {
+function arrivedOverTls(c: Context): boolean {
   if (c.req.url.startsWith('https:')) return true
   const xForwardedProto = c.req.header('X-Forwarded-Proto')
   if (xForwardedProto !== undefined) return firstListItem(xForwardedProto).toLowerCase() === 'https'
