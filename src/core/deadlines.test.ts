@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { sharedDeadlines, type DeadlineTimers } from './deadlines.ts'
 
@@ -84,4 +86,26 @@ describe('sharedDeadlines', () => {
     clock.advance(100)
     expect(fired).toEqual([1])
   })
+
+  it('lets go of a finished request while an older one still runs, so what its callback holds can be collected', async () => {
+    const clock = manualTimers()
+    const watch = sharedDeadlines(100, clock.timers)
+    const slow = watch(() => {}) // at the head of the queue, still running
+    const context = (() => {
+      const requestState = { body: new Array(10_000).fill('x') }
+      watch(() => void requestState).finish()
+      return new WeakRef(requestState)
+    })()
+    // A WeakRef keeps its target alive until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve))
+    collectGarbage()
+    expect(context.deref()).toBeUndefined()
+    slow.finish()
+  })
 })
+
+/** A full garbage collection, without starting the test process with --expose-gc. */
+function collectGarbage() {
+  setFlagsFromString('--expose-gc')
+  ;(runInNewContext('gc') as () => void)()
+}

@@ -23,8 +23,8 @@ export type WatchDeadline = (onTimeout: () => void) => Deadline
 
 interface Watch extends Deadline {
   readonly at: number
-  readonly onTimeout: () => void
-  done: boolean
+  /** Dropped once the work finishes or times out: see `watch`. */
+  onTimeout: (() => void) | undefined
 }
 
 /** Clock and timers, replaceable in tests. */
@@ -52,7 +52,7 @@ export function sharedDeadlines(ms: number, timers: DeadlineTimers = realTimers)
   let armed = false
 
   function dropFinished() {
-    while (head < queue.length && queue[head]!.done) head++
+    while (head < queue.length && queue[head]!.onTimeout === undefined) head++
     if (head === queue.length) {
       queue = []
       head = 0
@@ -73,22 +73,22 @@ export function sharedDeadlines(ms: number, timers: DeadlineTimers = realTimers)
     const now = timers.now()
     while (head < queue.length && queue[head]!.at <= now) {
       const w = queue[head++]!
-      if (!w.done) {
-        w.done = true
-        w.onTimeout()
-      }
+      const { onTimeout } = w
+      w.onTimeout = undefined
+      onTimeout?.()
     }
     arm()
   }
 
   return function watch(onTimeout) {
     dropFinished()
+    // A finished entry stays queued until every older one is done too, so it lets go of its callback at once: one
+    // slow request must not keep the context of every request that started after it alive until it ends.
     const w: Watch = {
       at: timers.now() + ms,
       onTimeout,
-      done: false,
       finish() {
-        w.done = true
+        w.onTimeout = undefined
       },
     }
     queue.push(w)
