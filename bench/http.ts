@@ -11,7 +11,8 @@
  *           (the six security headers, the request id: written by the server, parsed by autocannon on the same two
  *           cores) and what the middleware costs (informational; the target is against bare /hello)
  *
- * Each server runs in its own Node process on @hono/node-server; autocannon runs in this one. Three measurements:
+ * Each server runs in its own Node process on @hono/node-server, with the Node flags of `npm start` (both sides);
+ * autocannon runs in this one. Three measurements:
  *   1. saturation: alternating rounds at N connections (order reversed every other round, so drift hits all);
  *   2. server CPU per request at a fixed request rate (a fair cost comparison: neither side is saturated);
  *   3. JavaScript CPU per request in-process, without sockets (bench/in-process.ts): stable on a busy machine.
@@ -27,7 +28,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, quantile, recordForReplay, ROOT, startChildServer, type ChildServer } from './lib.ts'
+import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, npmStartNodeFlags, quantile, recordForReplay, ROOT, startChildServer, type ChildServer } from './lib.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
@@ -132,7 +133,7 @@ async function main() {
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
 
     log('in-process JavaScript cost per request (full app at debug and info, bare)…')
-    inProcess = await forkChild<InProcess>('./in-process.ts', cleanEnv({})).message
+    inProcess = await forkChild<InProcess>('./in-process.ts', cleanEnv({}), npmStartNodeFlags()).message
     if (STARTS > 0) startups = await measureStartups(tempDir)
   } finally {
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))

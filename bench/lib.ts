@@ -4,6 +4,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import webPush from 'web-push'
 import { readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -46,9 +47,21 @@ export interface ChildServer {
   stop(): Promise<void>
 }
 
-/** Starts a TypeScript server file in its own Node process (own event loop) and waits for the port it reports. */
+/**
+ * The Node flags `npm start` runs the server with (package.json `scripts.start`: `tsx <flags> <entry>`). Every
+ * benchmark server, the full app and the bare baseline alike, gets them: a figure is for the server as it is run.
+ */
+export function npmStartNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  return scripts.start.split(/\s+/).filter((token) => token.startsWith('--'))
+}
+
+/**
+ * Starts a TypeScript server file in its own Node process (own event loop), with npm start's Node flags, and waits
+ * for the port it reports.
+ */
 export async function startChildServer(file: string, env: Record<string, string>, execArgv: string[] = []): Promise<ChildServer> {
-  const { child, message } = forkChild<{ port: number }>(file, env, execArgv)
+  const { child, message } = forkChild<{ port: number }>(file, env, [...npmStartNodeFlags(), ...execArgv])
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const { port } = await message
   return {
