@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, npmStartNodeFlags, quantile, recordForReplay, ROOT, startChildServer, type ChildServer } from './lib.ts'
+import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, type ChildServer } from './lib.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
@@ -133,7 +133,7 @@ async function main() {
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
 
     log('in-process JavaScript cost per request (full app at debug and info, bare)…')
-    inProcess = await forkChild<InProcess>('./in-process.ts', cleanEnv({}), npmStartNodeFlags()).message
+    inProcess = await forkChild<InProcess>('./in-process.ts', cleanEnv({}), [...NPM_START_NODE_FLAGS]).message
     if (STARTS > 0) startups = await measureStartups(tempDir)
   } finally {
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))

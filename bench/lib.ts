@@ -51,17 +51,18 @@ export interface ChildServer {
  * The Node flags `npm start` runs the server with (package.json `scripts.start`: `tsx <flags> <entry>`). Every
  * benchmark server, the full app and the bare baseline alike, gets them: a figure is for the server as it is run.
  */
-export function npmStartNodeFlags(): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  return scripts.start.split(/\s+/).filter((token) => token.startsWith('--'))
-}
+export const NPM_START_NODE_FLAGS: readonly string[] = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((token) => token.startsWith('--'))
 
 /**
  * Starts a TypeScript server file in its own Node process (own event loop), with npm start's Node flags, and waits
  * for the port it reports.
  */
 export async function startChildServer(file: string, env: Record<string, string>, execArgv: string[] = []): Promise<ChildServer> {
-  const { child, message } = forkChild<{ port: number }>(file, env, [...npmStartNodeFlags(), ...execArgv])
+  const { child, message } = forkChild<{ port: number }>(file, env, [...NPM_START_NODE_FLAGS, ...execArgv])
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const { port } = await message
   return {
