@@ -30,7 +30,7 @@ import { z } from 'zod'
 import { queryRows, type Executor } from '../core/db/index.ts'
 import { DomainError } from '../core/errors.ts'
 import { bigintText, decodeCursor, encodeCursor } from './cursor.ts'
-import { DUE_AT, toEnvelope } from './deliveries.ts'
+import { DUE_AT, ENVELOPE_COLUMNS, toEnvelope, type EnvelopeRow } from './deliveries.ts'
 import type { EventEnvelope } from './envelope.ts'
 import { iso } from './http-subscriptions.ts'
 import { patternToRegexSource } from './pattern.ts'
@@ -66,10 +66,8 @@ const eventCursor = z.discriminatedUnion('o', [
   z.object({ o: z.literal('desc'), seq: bigintText }),
 ])
 
-export const EVENT_COLUMNS = sql`e.seq::text as seq, e.id::text as event_id, e.type, e.source, e.subject, e.time, e.data, e.data_version,
-  e.aggregate_type, e.aggregate_id, e.aggregate_version, e.traceparent, e.actor_type, e.actor_id`
 
-type EventRow = Parameters<typeof toEnvelope>[0] & { tx: string }
+type EventRow = EnvelopeRow & { tx: string }
 type EventRowOrNone = { [K in keyof EventRow]: EventRow[K] | null } & { held: boolean }
 
 export async function listEvents(
@@ -98,7 +96,7 @@ export async function listEvents(
     sql`select page.*, ${held} as held
         from (select 1) as one
         left join lateral (
-          select ${EVENT_COLUMNS}, e.tx_id::text as tx from event_outbox e where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit + 1}
+          select ${ENVELOPE_COLUMNS}, e.tx_id::text as tx from event_outbox e where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit + 1}
         ) as page on true`,
   )
   const rows = result.filter((r): r is EventRow & { held: boolean } => r.seq !== null)
@@ -177,7 +175,7 @@ function toDeliveryView(r: DeliveryRow): DeliveryView {
 
 /** One event and every delivery of it, oldest first; not_found for an unknown id. */
 export async function getEvent(ex: Executor, id: string): Promise<{ event: EventEnvelope; deliveries: DeliveryView[] }> {
-  const [row] = await queryRows<EventRow>(ex, sql`select ${EVENT_COLUMNS}, e.tx_id::text as tx from event_outbox e where e.id = ${id}::uuid`)
+  const [row] = await queryRows<EventRow>(ex, sql`select ${ENVELOPE_COLUMNS}, e.tx_id::text as tx from event_outbox e where e.id = ${id}::uuid`)
   if (!row) throw new DomainError('not_found', `No event with id ${id}`)
   const deliveries = await queryRows<DeliveryRow>(
     ex,
