@@ -17,6 +17,14 @@ describe('config', () => {
     expect(() => parseConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/)
   })
 
+  it('the dispatcher runs 100 × 2 handlers at most by default; claim loops are bounded', () => {
+    const c = parseConfig({})
+    expect([c.EVENTS_BATCH_SIZE, c.EVENTS_CLAIM_LOOPS]).toEqual([100, 2])
+    expect(parseConfig({ EVENTS_BATCH_SIZE: '500', EVENTS_CLAIM_LOOPS: '4' }).EVENTS_CLAIM_LOOPS).toBe(4)
+    expect(() => parseConfig({ EVENTS_CLAIM_LOOPS: '0' })).toThrow(/EVENTS_CLAIM_LOOPS/)
+    expect(() => parseConfig({ EVENTS_CLAIM_LOOPS: '64' })).toThrow(/EVENTS_CLAIM_LOOPS/)
+  })
+
   it('treats empty strings as unset', () => {
     expect(parseConfig({ PORT: '', DATABASE_URL: '' }).PORT).toBe(8787)
   })
