@@ -52,8 +52,8 @@ export interface ClaimOptions {
 }
 
 /**
- * A claimed delivery as the claim statement returns it: 18 columns, no more. V8 builds a driver's row object
- * key by key, and an object given more than 19 keys that way drops to dictionary mode — on the 26 columns this
+ * A claimed delivery as the claim statement returns it: 18 columns, and never more than 19. V8 builds a driver's row
+ * object key by key, and an object given more than 19 keys that way drops to dictionary mode — on the 26 columns this
  * row once had, reading a 500-row batch cost the dispatcher twice the CPU per row and most of its garbage. So what
  * is per subscription travels as one JSON value (`policy`), and the envelope attributes most events lack as
  * another (`extra`, null when all of them are).
