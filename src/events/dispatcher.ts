@@ -34,7 +34,7 @@ export interface DispatcherOptions {
   metrics: MetricsRegistry
   /** Deliveries claimed per round. */
   batchSize?: number
-  /** Claim loops running side by side (PGlite is one session: keep 1 there). */
+  /** Claim loops running side by side on PostgreSQL (default 2). PGlite is one session: it always runs one. */
   loops?: number
   leaseMs?: number
   /** A handler running longer than this fails its attempt (keep it below leaseMs). */
@@ -78,7 +78,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     subscriptions,
     logger,
     batchSize = 100,
-    loops = db.kind === 'pglite' ? 1 : 2,
     leaseMs = 30_000,
     handlerTimeoutMs = Math.floor((options.leaseMs ?? 30_000) * 0.8),
     pollIntervalMs = 30_000,
@@ -87,6 +86,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     heartbeatMs = 10_000,
     outcomeLingerMs = 10,
   } = options
+  const loops = db.kind === 'pglite' ? 1 : (options.loops ?? 2)
   const owner = `${uuidv7()}`
   const bySubscription = new Map(subscriptions.map((s) => [s.name, s]))
   const names = [...bySubscription.keys()]

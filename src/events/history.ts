@@ -66,7 +66,6 @@ const eventCursor = z.discriminatedUnion('o', [
   z.object({ o: z.literal('desc'), seq: bigintText }),
 ])
 
-
 type EventRow = EnvelopeRow & { tx: string }
 type EventRowOrNone = { [K in keyof EventRow]: EventRow[K] | null } & { held: boolean }
 

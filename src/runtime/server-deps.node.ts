@@ -87,7 +87,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
           logger,
           metrics,
           batchSize: config.EVENTS_BATCH_SIZE,
-          loops: db.kind === 'pglite' ? 1 : config.EVENTS_CLAIM_LOOPS,
+          loops: config.EVENTS_CLAIM_LOOPS,
           leaseMs: config.EVENTS_LEASE_MS,
           pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
           webhookHandler: createWebhookSender({ db: db.orm }),
