@@ -28,7 +28,8 @@
  * sizes), BENCH_SYSTEMS (comma-separated name prefixes to run, e.g. `kamhub`), BENCH_SCENARIOS (e.g. `idle,drain`),
  * BENCH_KAMHUB (dispatcher batch×loops, default 500x4; a list runs each side by side), BENCH_BASELINE (path to
  * another checkout, e.g. a `git worktree` of main: its dispatcher runs as one more system, "kamhub @ baseline",
- * against the same producers and schema).
+ * against the same producers and schema), BENCH_CONSUMER_FLAGS (Node flags for every consumer child, e.g.
+ * `--trace-gc`; each system's consumer alike).
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
@@ -140,7 +141,7 @@ async function startConsumer(run: Run): Promise<ConsumerChild> {
   const child = fork(run.system.root ? join(run.system.root, 'bench/events-consumer.ts') : new URL('./events-consumer.ts', import.meta.url), [], {
     ...(run.system.root ? { cwd: run.system.root } : {}),
     env: { PATH: process.env.PATH ?? '', BENCH_DB_URL: run.url, BENCH_CONFIG: JSON.stringify(run.system.config) },
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CONSUMER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

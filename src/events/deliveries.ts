@@ -7,8 +7,9 @@
  * the new row version stays on its page and no index is touched (sql/0014_event_lease.sql). Writing status or
  * next_attempt_at in a claim would make every claim cold again; outcomes change them, once per attempt.
  */
-import { sql, type SQL } from 'drizzle-orm'
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm'
 import { queryRows, type Executor } from '../core/db/index.ts'
+import { compileQuery } from '../core/db/compiled.ts'
 import type { EventEnvelope } from './envelope.ts'
 import { dataSchemaUri } from './envelope.ts'
 import { pgTextArray } from './subscription.ts'
@@ -125,27 +126,21 @@ export const CLAIMED_COLUMNS = sql`d.id::text as id, d.subscription, d.attempts,
     'secrets', case when s.kind = 'http' then (case when s.previous_secrets_expire_at > now() then s.secrets else s.secrets[1:1] end) end) as policy,
   ${ENVELOPE_COLUMNS}`
 
-/**
- * Claims up to `limit` due deliveries for `owner`. Run it on its own, not inside a business transaction: the
- * claim commits without waiting for the WAL flush (see below), and so would everything else in that transaction.
- */
-export async function claimDeliveries(ex: Executor, { subscriptions, limit, leaseMs, owner, includeWebhooks = false, delivered = [] }: ClaimOptions): Promise<ClaimedDelivery[]> {
-  if (!subscriptions.length && !includeWebhooks && !delivered.length) return []
-  // A data-modifying WITH runs to completion whether or not the rest of the statement reads it.
-  const recording = delivered.length ? sql`recorded as (${deliveredUpdate(delivered, owner, ASYNCHRONOUS_COMMIT)}), ` : sql``
-  const rows = await queryRows<ClaimRow>(
-    ex,
-    sql`with ${recording}due as (
+/** The claim statement, compiled once in its two forms: carrying the outcomes of earlier deliveries, or not. */
+function claimStatement(recording: boolean) {
+  const p = (name: keyof ClaimValues & string) => sql.placeholder(name)
+  return compileQuery<ClaimValues>(
+    () => sql`with ${recording ? sql`recorded as (${deliveredUpdate(p('delivered'), p('owner'), ASYNCHRONOUS_COMMIT)}), ` : sql``}due as (
           select d.id from event_deliveries d
           where ${CLAIMABLE}
-            and (d.subscription = any(${pgTextArray(subscriptions)}::text[])
-              or (${includeWebhooks}::boolean and d.subscription in (select name from event_subscriptions where kind = 'http' and active)))
+            and (d.subscription = any(${p('subscriptions')}::text[])
+              or (${p('includeWebhooks')}::boolean and d.subscription in (select name from event_subscriptions where kind = 'http' and active)))
             and (d.ordering_key is null or not exists (
               select 1 from event_deliveries p
               where p.subscription = d.subscription and p.ordering_key = d.ordering_key
                 and p.status = 'pending' and p.event_seq < d.event_seq))
           order by d.next_attempt_at, d.id
-          limit ${limit}
+          limit ${p('limit')}
           for update of d skip locked
         ), claimed as (
           -- by primary key: joined to the CTE instead, the planner expects the full limit of rows and may hash-join a
@@ -153,8 +148,8 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
           update event_deliveries d
           set attempts = d.attempts + 1,
               crashes = d.crashes + case when d.lease_owner is null then 0 else 1 end,
-              lease_owner = ${owner},
-              leased_until = now() + ${leaseMs} * interval '1 millisecond'
+              lease_owner = ${p('owner')},
+              leased_until = now() + ${p('leaseMs')} * interval '1 millisecond'
           where d.id = any(array(select id from due))
             -- A lease need not survive a PostgreSQL crash: forgotten, the delivery is simply claimed and run again,
             -- which at-least-once allows. Committing it without waiting for the disk takes a WAL flush off the path
@@ -165,6 +160,38 @@ export async function claimDeliveries(ex: Executor, { subscriptions, limit, leas
         select ${CLAIMED_COLUMNS}
         from claimed d join event_outbox e on e.seq = d.event_seq join event_subscriptions s on s.name = d.subscription`,
   )
+}
+
+interface ClaimValues extends Record<string, unknown> {
+  /** Text array literals (pgTextArray). */
+  subscriptions: string
+  delivered: string
+  includeWebhooks: boolean
+  limit: number
+  leaseMs: number
+  owner: string
+}
+
+const CLAIM = claimStatement(false)
+const CLAIM_AND_RECORD = claimStatement(true)
+
+/**
+ * Claims up to `limit` due deliveries for `owner`. Run it on its own, not inside a business transaction: the
+ * claim commits without waiting for the WAL flush (see below), and so would everything else in that transaction.
+ * The statement is compiled once (see compileQuery): the dispatcher runs it for every batch.
+ */
+export async function claimDeliveries(ex: Executor, { subscriptions, limit, leaseMs, owner, includeWebhooks = false, delivered = [] }: ClaimOptions): Promise<ClaimedDelivery[]> {
+  if (!subscriptions.length && !includeWebhooks && !delivered.length) return []
+  // A data-modifying WITH runs to completion whether or not the rest of the statement reads it.
+  const statement = delivered.length ? CLAIM_AND_RECORD : CLAIM
+  const rows = await statement.rows<ClaimRow>(ex, {
+    subscriptions: pgTextArray(subscriptions),
+    delivered: pgTextArray(delivered),
+    includeWebhooks,
+    limit,
+    leaseMs,
+    owner,
+  })
   return rows.map(toClaimed)
 }
 
@@ -244,12 +271,20 @@ const ASYNCHRONOUS_COMMIT = sql`and (select set_config('synchronous_commit', 'of
  * recordOutcomes and of a claim that carries outcomes. Only rows still leased by `owner` change. An id array is about
  * a fifth cheaper per row than unpacking JSON records (both parsed and joined by PostgreSQL).
  */
-function deliveredUpdate(ids: string[], owner: string, extra: SQL) {
+function deliveredUpdate(ids: SQLWrapper, owner: SQLWrapper, extra: SQL) {
   return sql`update event_deliveries d
     set status = 'delivered', completed_at = now(), dead_reason = null, lease_owner = null, leased_until = null
-    where d.id = any(${pgTextArray(ids)}::bigint[]) and d.lease_owner = ${owner} and d.status = 'pending' ${extra}
+    where d.id = any(${ids}::bigint[]) and d.lease_owner = ${owner} and d.status = 'pending' ${extra}
     returning 1`
 }
+
+/** The UPDATE of successful outcomes, compiled once per commit mode: the dispatcher runs it for every batch. */
+const recordDeliveredStatement = (extra: SQL) =>
+  compileQuery<{ ids: string; owner: string }>(
+    () => sql`with done as (${deliveredUpdate(sql.placeholder('ids'), sql.placeholder('owner'), extra)}) select count(*)::int as recorded from done`,
+  )
+const RECORD_DELIVERED = recordDeliveredStatement(sql``)
+const RECORD_DELIVERED_ASYNCHRONOUSLY = recordDeliveredStatement(ASYNCHRONOUS_COMMIT)
 
 /**
  * Records a batch of outcomes and ends their leases; only rows still leased by `owner` change (a stale worker whose
@@ -264,7 +299,8 @@ export async function recordOutcomes(ex: Executor, owner: string, outcomes: Outc
   let recorded = 0
   if (delivered.length) {
     // One count row comes back instead of a row per delivery.
-    const [row] = await queryRows<{ recorded: number }>(ex, sql`with done as (${deliveredUpdate(delivered, owner, asynchronous)}) select count(*)::int as recorded from done`)
+    const statement = synchronousCommit ? RECORD_DELIVERED : RECORD_DELIVERED_ASYNCHRONOUSLY
+    const [row] = await statement.rows<{ recorded: number }>(ex, { ids: pgTextArray(delivered), owner })
     recorded += Number(row?.recorded ?? 0)
   }
   if (!others.length) return recorded

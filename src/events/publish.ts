@@ -3,7 +3,8 @@
  * transaction, then NOTIFYs — a hint only, delivered by PostgreSQL at commit. A rollback leaves nothing behind.
  */
 import { sql } from 'drizzle-orm'
-import { queryRows, type Executor } from '../core/db/index.ts'
+import type { Executor } from '../core/db/index.ts'
+import { compileQuery } from '../core/db/compiled.ts'
 import { EVENT_CATALOG, type EventData, type EventType } from './catalog.ts'
 import { uuidv7, type Actor } from './envelope.ts'
 
@@ -35,24 +36,33 @@ export class EventSchemaError extends Error {
   override name = 'EventSchemaError'
 }
 
-export async function publish<T extends EventType>(tx: Executor, input: PublishInput<T>): Promise<PublishedEvent> {
-  const definition = EVENT_CATALOG[input.type]
-  if (!definition) throw new EventSchemaError(`unknown event type "${input.type}"`)
-  const parsed = definition.schema.safeParse(input.data)
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
-    throw new EventSchemaError(`${input.type} data does not match its v${definition.version} schema: ${issues}`)
-  }
-  const id = input.id ?? uuidv7()
-  const time = (input.time ?? new Date()).toISOString()
-  const [row] = await queryRows<{ seq: string; deliveries: number }>(
-    tx,
-    sql`with event as (
+interface PublishValues extends Record<string, unknown> {
+  id: string
+  type: string
+  source: string
+  subject: string
+  time: string
+  /** JSON text. */
+  data: string
+  dataVersion: number
+  aggregateType: string
+  aggregateId: string
+  aggregateVersion: number | null
+  traceparent: string | null
+  actorType: string | null
+  actorId: string | null
+  channel: string
+}
+
+/** Compiled once (see compileQuery): every domain change runs it, often several times per request. */
+const PUBLISH = compileQuery<PublishValues>(() => {
+  const p = (name: keyof PublishValues & string) => sql.placeholder(name)
+  return sql`with event as (
           insert into event_outbox (id, type, source, subject, time, data, data_version,
             aggregate_type, aggregate_id, aggregate_version, traceparent, actor_type, actor_id)
-          values (${id}, ${input.type}, ${EVENT_SOURCE}, ${input.subject ?? input.aggregate.id}, ${time}::timestamptz,
-            ${JSON.stringify(parsed.data)}::jsonb, ${definition.version}, ${input.aggregate.type}, ${input.aggregate.id},
-            ${input.aggregate.version ?? null}::integer, ${input.traceparent ?? null}, ${input.actor?.type ?? null}, ${input.actor?.id ?? null})
+          values (${p('id')}, ${p('type')}, ${p('source')}, ${p('subject')}, ${p('time')}::timestamptz,
+            ${p('data')}::jsonb, ${p('dataVersion')}, ${p('aggregateType')}, ${p('aggregateId')},
+            ${p('aggregateVersion')}::integer, ${p('traceparent')}, ${p('actorType')}, ${p('actorId')})
           returning seq, type, aggregate_type, aggregate_id
         ), fanout as (
           insert into event_deliveries (event_seq, subscription, ordering_key)
@@ -63,8 +73,35 @@ export async function publish<T extends EventType>(tx: Executor, input: PublishI
         )
         -- one constant payload: PostgreSQL folds identical notifications of a transaction into one wake-up
         select event.seq::text as seq, (select count(*)::int from fanout) as deliveries,
-          (select 1 from (select pg_notify(${EVENTS_CHANNEL}, '')) as n) as notified
-        from event`,
-  )
+          (select 1 from (select pg_notify(${p('channel')}, '')) as n) as notified
+        from event`
+})
+
+export async function publish<T extends EventType>(tx: Executor, input: PublishInput<T>): Promise<PublishedEvent> {
+  const definition = EVENT_CATALOG[input.type]
+  if (!definition) throw new EventSchemaError(`unknown event type "${input.type}"`)
+  const parsed = definition.schema.safeParse(input.data)
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+    throw new EventSchemaError(`${input.type} data does not match its v${definition.version} schema: ${issues}`)
+  }
+  const id = input.id ?? uuidv7()
+  const time = (input.time ?? new Date()).toISOString()
+  const [row] = await PUBLISH.rows<{ seq: string; deliveries: number }>(tx, {
+    id,
+    type: input.type,
+    source: EVENT_SOURCE,
+    subject: input.subject ?? input.aggregate.id,
+    time,
+    data: JSON.stringify(parsed.data),
+    dataVersion: definition.version,
+    aggregateType: input.aggregate.type,
+    aggregateId: input.aggregate.id,
+    aggregateVersion: input.aggregate.version ?? null,
+    traceparent: input.traceparent ?? null,
+    actorType: input.actor?.type ?? null,
+    actorId: input.actor?.id ?? null,
+    channel: EVENTS_CHANNEL,
+  })
   return { id, seq: row!.seq, type: input.type, deliveries: Number(row!.deliveries) }
 }
