@@ -36,8 +36,10 @@ export async function cachedResponse(c: Context, cached: Cached<unknown>, lang?:
   // A Response with a plain header object: c.body() turns several headers into a Fetch API Headers, which Node's
   // adapter then converts back; the plain object goes to Node's writeHead as it is. Headers other middleware set on
   // the context are still merged into it by Hono.
-  if (!gzip) return new Response(utf8Of(cached), { status: 200, headers: { ...headers, 'Content-Type': 'application/json' } })
-  return new Response(await gzipOf(cached), { status: 200, headers: { ...headers, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' } })
+  headers['Content-Type'] = 'application/json'
+  if (!gzip) return new Response(utf8Of(cached), { status: 200, headers })
+  headers['Content-Encoding'] = 'gzip'
+  return new Response(await gzipOf(cached), { status: 200, headers })
 }
 
 /** Below this a gzip header and checksum win little over the text itself. */
@@ -104,12 +106,13 @@ const CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30'
 
 /** Headers of a cached catalogue answer; `compressible`: its encoding depends on Accept-Encoding. */
 export function cacheHeaders(etag: string, lang?: ContentLanguage, compressible = false): Record<string, string> {
-  return {
+  const headers: Record<string, string> = {
     ETag: etag,
     'Cache-Control': CACHE_CONTROL,
     Vary: compressible ? 'Accept-Language, Accept-Encoding' : 'Accept-Language',
-    ...(lang ? { 'Content-Language': lang } : {}),
   }
+  if (lang) headers['Content-Language'] = lang
+  return headers
 }
 
 /** RFC 9110 If-None-Match: a list of entity tags or `*`, compared weakly. */
