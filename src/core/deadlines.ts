@@ -21,10 +21,17 @@ export interface Deadline {
 /** Calls `onTimeout` `ms` after the call unless the returned deadline is finished first. */
 export type WatchDeadline = (onTimeout: () => void) => Deadline
 
-interface Watch extends Deadline {
-  readonly at: number
-  /** Dropped once the work finishes or times out: see `watch`. */
-  onTimeout: (() => void) | undefined
+class Watch implements Deadline {
+  constructor(
+    readonly at: number,
+    /** Dropped once the work finishes or times out: see `watch`. */
+    public onTimeout: (() => void) | undefined,
+  ) {}
+
+  // On the prototype: no closure per piece of work.
+  finish() {
+    this.onTimeout = undefined
+  }
 }
 
 /** Clock and timers, replaceable in tests. */
@@ -84,13 +91,7 @@ export function sharedDeadlines(ms: number, timers: DeadlineTimers = realTimers)
     dropFinished()
     // A finished entry stays queued until every older one is done too, so it lets go of its callback at once: one
     // slow request must not keep the context of every request that started after it alive until it ends.
-    const w: Watch = {
-      at: timers.now() + ms,
-      onTimeout,
-      finish() {
-        w.onTimeout = undefined
-      },
-    }
+    const w = new Watch(timers.now() + ms, onTimeout)
     queue.push(w)
     if (!armed) arm()
     return w

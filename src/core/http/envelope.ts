@@ -13,7 +13,7 @@ import type { Deps } from '../../deps.ts'
 import type { Logger } from '../monitoring/logger.ts'
 import type { HistogramSeries, MetricsRegistry } from '../monitoring/metrics.ts'
 import { DomainError } from '../errors.ts'
-import { accessLog, type AccessLog } from '../monitoring/access-log.ts'
+import { accessLog } from '../monitoring/access-log.ts'
 import { renderProblem } from './on-error.ts'
 import { sharedDeadlines, type WatchDeadline } from '../deadlines.ts'
 
@@ -70,7 +70,7 @@ export function requestIdFrom(incoming: string | undefined): string {
 
 export function envelope({ deps, scope, headers, secureTransportHeaders = {}, timeoutMs, headerSink, deadlines = sharedDeadlines }: EnvelopeOptions): MiddlewareHandler {
   const { metrics, logger } = deps
-  const observe = httpMetrics(metrics, accessLog(logger))
+  const observe = httpMetrics(metrics, logger)
   const plainFixed = prepareFixedHeaders(headers)
   const secureFixed = prepareFixedHeaders({ ...headers, ...secureTransportHeaders })
   const watch = deadlines(timeoutMs)
@@ -157,17 +157,29 @@ function withDeadline(work: Promise<void>, watch: WatchDeadline, onTimeout: () =
  * here), and a pino child costs a redaction pass and a JSON serialisation of its bindings.
  */
 function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
-  let child: Logger | undefined
-  return new Proxy(logger, {
-    get(_target, property) {
-      child ??= logger.child(bindings)
-      const value = Reflect.get(child, property, child) as unknown
-      return typeof value === 'function' ? value.bind(child) : value
-    },
-  })
+  return new Proxy<LazyLogger>({ root: logger, bindings }, lazyLoggerHandler) as unknown as Logger
 }
 
-function httpMetrics(metrics: MetricsRegistry, access: AccessLog) {
+interface LazyLogger {
+  root: Logger
+  bindings: Record<string, unknown>
+  child?: Logger
+}
+
+// One handler for every request's logger: the per-request part is the small target.
+const lazyLoggerHandler: ProxyHandler<LazyLogger> = {
+  get(target, property) {
+    const child = (target.child ??= target.root.child(target.bindings))
+    const value = Reflect.get(child, property, child) as unknown
+    return typeof value === 'function' ? value.bind(child) : value
+  },
+  has(target, property) {
+    return property in (target.child ??= target.root.child(target.bindings))
+  },
+}
+
+function httpMetrics(metrics: MetricsRegistry, logger: Logger) {
+  const access = accessLog(logger)
   const latency = metrics.histogram('http_request_duration_seconds', 'HTTP request latency by method, route and status')
   // The request count is the histogram's own _count, published under its conventional name too: one observation
   // per request instead of two.
@@ -196,7 +208,8 @@ function httpMetrics(metrics: MetricsRegistry, access: AccessLog) {
       seriesOf(route, method, status).observe(durationSeconds)
       const path = c.req.path
       const level = status >= 500 ? 'error' : QUIET.test(path) ? 'debug' : 'info'
-      access(level, { requestId, method, path, route, status, durationMs: Math.round(durationSeconds * 1e5) / 100 })
+      // Health probes log at debug: at the usual info level their record is not even built.
+      if (logger.isLevelEnabled(level)) access(level, { requestId, method, path, route, status, durationMs: Math.round(durationSeconds * 1e5) / 100 })
     },
   }
 }
