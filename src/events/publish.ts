@@ -39,7 +39,6 @@ export class EventSchemaError extends Error {
 interface PublishValues extends Record<string, unknown> {
   id: string
   type: string
-  source: string
   subject: string
   time: string
   /** JSON text. */
@@ -51,16 +50,16 @@ interface PublishValues extends Record<string, unknown> {
   traceparent: string | null
   actorType: string | null
   actorId: string | null
-  channel: string
 }
 
-/** Compiled once (see compileQuery): every domain change runs it, often several times per request. */
+/** Compiled once (see compileQuery): every domain change runs it, often several times per request. Constants (the
+ * source, the channel) are parameters fixed at compile time; placeholders are what changes per event. */
 const PUBLISH = compileQuery<PublishValues>(() => {
   const p = (name: keyof PublishValues & string) => sql.placeholder(name)
   return sql`with event as (
           insert into event_outbox (id, type, source, subject, time, data, data_version,
             aggregate_type, aggregate_id, aggregate_version, traceparent, actor_type, actor_id)
-          values (${p('id')}, ${p('type')}, ${p('source')}, ${p('subject')}, ${p('time')}::timestamptz,
+          values (${p('id')}, ${p('type')}, ${EVENT_SOURCE}, ${p('subject')}, ${p('time')}::timestamptz,
             ${p('data')}::jsonb, ${p('dataVersion')}, ${p('aggregateType')}, ${p('aggregateId')},
             ${p('aggregateVersion')}::integer, ${p('traceparent')}, ${p('actorType')}, ${p('actorId')})
           returning seq, type, aggregate_type, aggregate_id
@@ -73,7 +72,7 @@ const PUBLISH = compileQuery<PublishValues>(() => {
         )
         -- one constant payload: PostgreSQL folds identical notifications of a transaction into one wake-up
         select event.seq::text as seq, (select count(*)::int from fanout) as deliveries,
-          (select 1 from (select pg_notify(${p('channel')}, '')) as n) as notified
+          (select 1 from (select pg_notify(${EVENTS_CHANNEL}, '')) as n) as notified
         from event`
 })
 
@@ -90,7 +89,6 @@ export async function publish<T extends EventType>(tx: Executor, input: PublishI
   const [row] = await PUBLISH.rows<{ seq: string; deliveries: number }>(tx, {
     id,
     type: input.type,
-    source: EVENT_SOURCE,
     subject: input.subject ?? input.aggregate.id,
     time,
     data: JSON.stringify(parsed.data),
@@ -101,7 +99,6 @@ export async function publish<T extends EventType>(tx: Executor, input: PublishI
     traceparent: input.traceparent ?? null,
     actorType: input.actor?.type ?? null,
     actorId: input.actor?.id ?? null,
-    channel: EVENTS_CHANNEL,
   })
   return { id, seq: row!.seq, type: input.type, deliveries: Number(row!.deliveries) }
 }

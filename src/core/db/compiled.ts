@@ -13,7 +13,7 @@
  */
 import type { QueryWithTypings, SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
-import type { Executor } from './index.ts'
+import { rowsOf, type Executor } from './index.ts'
 
 export interface CompiledQuery<V extends Record<string, unknown>> {
   /** The statement's text, as sent (for tests and EXPLAIN). */
@@ -36,8 +36,7 @@ export function compileQuery<V extends Record<string, unknown>>(build: () => SQL
     },
     async rows<T>(ex: Executor, values: V) {
       compiled ??= compile()
-      const result = (await ex._.session.prepareQuery(compiled, undefined, undefined, false).execute(values)) as unknown
-      return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
+      return rowsOf<T>(await ex._.session.prepareQuery(compiled, undefined, undefined, false).execute(values))
     },
   }
 }

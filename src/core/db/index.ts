@@ -42,6 +42,10 @@ export interface Database {
 
 /** Raw `execute` answers differ between drivers (an array on postgres.js, `{ rows }` on PGlite): normalise here. */
 export async function queryRows<T = Record<string, unknown>>(ex: Executor, query: SQL): Promise<T[]> {
-  const result = (await ex.execute(query)) as unknown
+  return rowsOf<T>(await ex.execute(query))
+}
+
+/** The rows of a raw driver answer, whichever driver gave it (see queryRows). */
+export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
 }

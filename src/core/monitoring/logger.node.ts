@@ -24,7 +24,6 @@ export interface BufferedDestination extends pino.DestinationStream {
   flushSync(): void
   /** pino's `logger.flush(cb)`. */
   flush(cb?: (error?: Error) => void): void
-  end(): void
 }
 
 const open = new Set<BufferedDestination>()
@@ -66,12 +65,6 @@ export function bufferedDestination(dest: number | string = 1, { minLength = 409
     flush(cb) {
       writeOut()
       sink.flush(cb)
-    },
-    end() {
-      clearInterval(timer)
-      writeOut()
-      open.delete(destination)
-      sink.end()
     },
   }
   open.add(destination)
