@@ -5,7 +5,8 @@
  * started and how many times it ran. The parent asks over IPC:
  *   { type: 'wait', count, timeoutMs } → { type: 'reached', distinct, firstStartMs, doneMs, cpuMs } once `count` distinct
  *     events ran and the store shows nothing left unfinished (outcomes recorded), or at the timeout
- *   { type: 'collect' } → { type: 'records', ns, startsMs, calls } (typed arrays), then it stops and exits
+ *   { type: 'collect' } → { type: 'records', ns, startsMs, calls, trace? } (typed arrays), then it stops and exits
+ * With BENCH_TRACE=1 the KamHub consumer also records NOTIFY arrivals, claim round trips and GC pauses (events-trace.ts).
  */
 import { sql } from 'drizzle-orm'
 import { run } from 'graphile-worker'
@@ -15,12 +16,14 @@ import { createLogger } from '../src/core/monitoring/logger.ts'
 import { MetricsRegistry } from '../src/core/monitoring/metrics.ts'
 import { createDispatcher } from '../src/events/dispatcher.ts'
 import { benchSubscription, FLOOR_CHANNEL, nowMs, quietGraphileLogger, type GraphileConfig, type KamhubConfig, type System } from './events-systems.ts'
+import { TraceRecorder } from './events-trace.ts'
 
 type Request = { type: 'wait'; count: number; timeoutMs: number } | { type: 'collect' }
 
 const url = process.env.BENCH_DB_URL!
 const config = JSON.parse(process.env.BENCH_CONFIG!) as System['config']
 
+const tracer = config.kind === 'kamhub' && process.env.BENCH_TRACE === '1' ? new TraceRecorder() : undefined
 const starts = new Map<number, number>()
 const calls = new Map<number, number>()
 let firstStartMs = 0
@@ -41,10 +44,10 @@ interface Consumer {
 }
 
 async function startKamhub({ batchSize, loops }: KamhubConfig): Promise<Consumer> {
-  const db = postgresDatabase({ url, max: loops + 2, applicationName: 'bench-dispatcher' })
+  const db = postgresDatabase({ url, max: loops + 2, applicationName: 'bench-dispatcher', observe: tracer?.observeQuery })
   const metrics = new MetricsRegistry()
   const dispatcher = createDispatcher({
-    db,
+    db: tracer ? tracer.wrapListen(db) : db,
     subscriptions: [benchSubscription(async (event) => record(Number((event.data as { bookingId: string }).bookingId)))],
     logger: createLogger({ level: 'silent' }),
     metrics,
@@ -126,7 +129,7 @@ process.on('message', async (request: Request) => {
   // Stop first: a late duplicate (a second claim of one delivery) would still show up in `calls`.
   await consumer.stop()
   const ns = Float64Array.from(starts.keys())
-  const records = { type: 'records', ns, startsMs: Float64Array.from(ns, (n) => starts.get(n)!), calls: Uint32Array.from(ns, (n) => calls.get(n)!) }
+  const records = { type: 'records', ns, startsMs: Float64Array.from(ns, (n) => starts.get(n)!), calls: Uint32Array.from(ns, (n) => calls.get(n)!), trace: tracer?.finish() }
   process.send!(records, () => process.exit(0))
 })
 process.send!({ type: 'ready' })

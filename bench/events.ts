@@ -29,12 +29,15 @@
  * BENCH_KAMHUB (dispatcher batch×loops, default 500x4; a list runs each side by side), BENCH_BASELINE (path to
  * another checkout, e.g. a `git worktree` of main: its dispatcher runs as one more system, "kamhub @ baseline",
  * against the same producers and schema), BENCH_CONSUMER_FLAGS (Node flags for every consumer child, e.g.
- * `--trace-gc`; each system's consumer alike).
+ * `--trace-gc`; each system's consumer alike), BENCH_TRACE=1 (KamHub's latency split into stages — NOTIFY
+ * arrival, wake-up, claim round trip, dispatch — with the consumer's GC pauses, printed after the table; see
+ * events-trace.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createDatabase, describeConfig, dropDatabase, nowMs, openProducer, type Producer, type System } from './events-systems.ts'
+import { describeTrace, type ConsumerTrace, type TracedEvent } from './events-trace.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -53,6 +56,7 @@ const PRODUCERS = 8
 const BACKLOG_WRITERS = 4
 const BACKLOG_PER_TX = 250
 const WAIT_MS = 30_000
+const TRACE = process.env.BENCH_TRACE === '1'
 
 const KAMHUB = 'kamhub'
 const GRAPHILE_BATCHED = 'graphile, local queue 50'
@@ -93,6 +97,8 @@ interface Result {
   cpuUsPerEvent?: number
   /** Committed events whose handler had not run when the consumer stopped (see timedOut). */
   lost: number
+  /** BENCH_TRACE: the latency split into stages (events-trace.ts). */
+  trace?: string[]
   /** The consumer was still working when the wait ran out: `lost` counts late events, not necessarily lost ones. */
   timedOut: boolean
   duplicated: number
@@ -105,6 +111,8 @@ interface Run {
   producer: Producer
   /** Commit-acknowledged time of event n. */
   acks: Map<number, number>
+  /** When event n's transaction began (BENCH_TRACE: the commit stage). */
+  begins: Map<number, number>
   next: number
   results: Partial<Record<ScenarioName, Result>>
 }
@@ -128,6 +136,7 @@ interface Records {
   ns: Float64Array
   startsMs: Float64Array
   calls: Uint32Array
+  trace?: ConsumerTrace
 }
 
 interface ConsumerChild {
@@ -140,7 +149,7 @@ const children = new Set<ChildProcess>()
 async function startConsumer(run: Run): Promise<ConsumerChild> {
   const child = fork(run.system.root ? join(run.system.root, 'bench/events-consumer.ts') : new URL('./events-consumer.ts', import.meta.url), [], {
     ...(run.system.root ? { cwd: run.system.root } : {}),
-    env: { PATH: process.env.PATH ?? '', BENCH_DB_URL: run.url, BENCH_CONFIG: JSON.stringify(run.system.config) },
+    env: { PATH: process.env.PATH ?? '', BENCH_DB_URL: run.url, BENCH_CONFIG: JSON.stringify(run.system.config), BENCH_TRACE: TRACE ? '1' : '' },
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_CONSUMER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -179,6 +188,7 @@ async function startConsumer(run: Run): Promise<ConsumerChild> {
 
 async function commitOne(run: Run): Promise<number> {
   const n = run.next++
+  if (TRACE) run.begins.set(n, nowMs())
   await run.producer.commit(n)
   run.acks.set(n, nowMs())
   return n
@@ -295,6 +305,14 @@ async function runScenario(run: Run, scenario: ScenarioName): Promise<Result> {
   if (scenario === 'drain') result.rate = reached.distinct / ((reached.doneMs - reached.firstStartMs) / 1000)
   if (scenario === 'burst') result.tailMs = lastStart - lastAck
   if (cpuBefore !== undefined) result.cpuUsPerEvent = ((reached.cpuMs - cpuBefore) * 1000) / count
+  if (records.trace && scenario !== 'drain') {
+    const events: TracedEvent[] = []
+    for (let n = from; n < run.next; n++) {
+      const [beginMs, ackMs, startMs] = [run.begins.get(n), run.acks.get(n), starts.get(n)]
+      if (beginMs !== undefined && ackMs !== undefined && startMs !== undefined) events.push({ beginMs, ackMs, startMs })
+    }
+    result.trace = describeTrace(`${scenario} ${run.system.name}`, events, records.trace, scenario === 'burst' ? 5 : 3)
+  }
   return result
 }
 
@@ -387,7 +405,7 @@ try {
   for (const system of SYSTEMS) {
     const dbName = `bench_events_${system.config.kind}_${runs.length}_${stamp}`
     const url = await createDatabase(ADMIN_URL, dbName)
-    runs.push({ system, dbName, url, producer: await openProducer(url, system.config, PRODUCERS), acks: new Map(), next: 1, results: {} })
+    runs.push({ system, dbName, url, producer: await openProducer(url, system.config, PRODUCERS), acks: new Map(), begins: new Map(), next: 1, results: {} })
     console.log(`  ${system.name}: ${describeConfig(system.config)}`)
   }
   // Each scenario runs on every system before the next scenario, the order rotating, so drift hits all of them.
@@ -401,6 +419,7 @@ try {
         const started = nowMs()
         const r = await runScenario(run, scenario)
         run.acks.clear()
+        run.begins.clear()
         if (scenario === 'drain') drains.set(run, [...(drains.get(run) ?? []), r])
         else run.results[scenario] = r
         console.log(`  ${scenario.padEnd(5)} ${run.system.name.padEnd(26)} n=${r.count} p50 ${ms(r.p50)} p99 ${ms(r.p99)}${r.rate ? ` ${perSecond(r.rate)}/s` : ''} lost ${r.lost}${r.timedOut ? ' (timed out)' : ''} dup ${r.duplicated} (${((nowMs() - started) / 1000).toFixed(1)} s)`)
@@ -411,6 +430,8 @@ try {
   console.log(`  load average ${load()}\n`)
   printTable(runs)
   printVerdicts(runs)
+  const traces = runs.flatMap((r) => SCENARIOS.flatMap((s) => r.results[s]?.trace ?? []))
+  if (traces.length) console.log(`\nBENCH_TRACE: where the latency went (events-trace.ts)\n${traces.join('\n')}`)
 } finally {
   for (const child of children) child.kill('SIGKILL')
   for (const run of runs) {
