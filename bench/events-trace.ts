@@ -100,7 +100,7 @@ export function describeTrace(label: string, events: TracedEvent[], trace: Consu
   const claimOrder = [...trace.claimEndsMs.keys()].sort((a, b) => trace.claimEndsMs[a]! - trace.claimEndsMs[b]!)
   const ends = Float64Array.from(claimOrder, (i) => trace.claimEndsMs[i]!)
   const starts = Float64Array.from(claimOrder, (i) => trace.claimStartsMs[i]!)
-  const stages: Record<(typeof STAGES)[number] | 'commit' | 'gc', number[]> = { notify: [], wake: [], claim: [], dispatch: [], commit: [], gc: [] }
+  const stages: Record<(typeof STAGES)[number] | 'commit', number[]> = { notify: [], wake: [], claim: [], dispatch: [], commit: [] }
   const slowest: Record<(typeof STAGES)[number], number> = { notify: 0, wake: 0, claim: 0, dispatch: 0 }
   let over = 0
   let overDuringGc = 0
@@ -112,12 +112,10 @@ export function describeTrace(label: string, events: TracedEvent[], trace: Consu
     const parts = { notify: kick - e.ackMs, wake: starts[c]! - kick, claim: ends[c]! - starts[c]!, dispatch: e.startMs - ends[c]! }
     for (const s of STAGES) stages[s].push(parts[s])
     stages.commit.push(e.ackMs - e.beginMs)
-    const gc = gcOverlap(trace, e.ackMs, e.startMs)
-    stages.gc.push(gc)
     if (e.startMs - e.ackMs > targetMs) {
       over++
       slowest[STAGES.reduce((a, s) => (parts[s] > parts[a] ? s : a), STAGES[0])]++
-      if (gc > 0) overDuringGc++
+      if (gcOverlap(trace, e.ackMs, e.startMs) > 0) overDuringGc++
     }
   }
   const pct = (values: number[], q: number) => {
@@ -125,12 +123,11 @@ export function describeTrace(label: string, events: TracedEvent[], trace: Consu
     return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!.toFixed(2) : '—'
   }
   const pauses = [...trace.gcDurationsMs]
-  const lines = [
+  return [
     `${label}: stage p50 / p99 ms — ${[...STAGES, 'commit' as const].map((s) => `${s} ${pct(stages[s], 0.5)} / ${pct(stages[s], 0.99)}`).join(', ')}`,
-    `  consumer GC pauses in the run: ${pauses.length}, ${pauses.reduce((a, b) => a + b, 0).toFixed(1)} ms in all, longest ${Math.max(0, ...pauses).toFixed(1)} ms`,
+    `  consumer GC pauses (its warm-up included): ${pauses.length}, ${pauses.reduce((a, b) => a + b, 0).toFixed(1)} ms in all, longest ${Math.max(0, ...pauses).toFixed(1)} ms`,
     `  ${over} events over ${targetMs} ms; their longest stage: ${STAGES.map((s) => `${s} ${slowest[s]}`).join(', ')}; ${overDuringGc} of them waited through a consumer GC pause`,
   ]
-  return lines
 }
 
 function clockOffset(): number {
