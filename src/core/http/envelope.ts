@@ -169,14 +169,17 @@ interface LazyLogger {
 // One handler for every request's logger: the per-request part is the small target.
 const lazyLoggerHandler: ProxyHandler<LazyLogger> = {
   get(target, property) {
-    const child = (target.child ??= target.root.child(target.bindings))
+    const child = childOf(target)
     const value = Reflect.get(child, property, child) as unknown
     return typeof value === 'function' ? value.bind(child) : value
   },
   has(target, property) {
-    return property in (target.child ??= target.root.child(target.bindings))
+    return property in childOf(target)
   },
 }
+
+/** The request's pino child, made on first use. */
+const childOf = (target: LazyLogger): Logger => (target.child ??= target.root.child(target.bindings))
 
 function httpMetrics(metrics: MetricsRegistry, logger: Logger) {
   const access = accessLog(logger)
