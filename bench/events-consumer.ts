@@ -43,7 +43,7 @@ interface Consumer {
   stop(): Promise<void>
 }
 
-async function startKamhub({ batchSize, loops }: KamhubConfig): Promise<Consumer> {
+async function startKamhub({ batchSize, loops, push }: KamhubConfig): Promise<Consumer> {
   const db = postgresDatabase({ url, max: loops + 2, applicationName: 'bench-dispatcher', observe: tracer?.observeQuery })
   const metrics = new MetricsRegistry()
   const dispatcher = createDispatcher({
@@ -53,6 +53,7 @@ async function startKamhub({ batchSize, loops }: KamhubConfig): Promise<Consumer
     metrics,
     batchSize,
     loops,
+    push,
   })
   await dispatcher.start()
   return {

@@ -21,6 +21,8 @@ export interface KamhubConfig {
   kind: 'kamhub'
   batchSize: number
   loops: number
+  /** Push ownership (EVENTS_PUSH, on by default in a server): handlers run from the NOTIFY, no claim round trip. */
+  push: boolean
 }
 
 export interface GraphileConfig {
@@ -46,7 +48,7 @@ export interface System {
 }
 
 export function describeConfig(config: System['config']): string {
-  if (config.kind === 'kamhub') return `dispatcher batchSize ${config.batchSize}, loops ${config.loops} (a server runs this with EVENTS_BATCH_SIZE=${config.batchSize} EVENTS_CLAIM_LOOPS=${config.loops}; its defaults are 100 and 2), LISTEN on, poll backstop 30 s (the default; NOTIFY wakes it)`
+  if (config.kind === 'kamhub') return `dispatcher batchSize ${config.batchSize}, loops ${config.loops} (a server runs this with EVENTS_BATCH_SIZE=${config.batchSize} EVENTS_CLAIM_LOOPS=${config.loops}; its defaults are 100 and 2), LISTEN on, push ${config.push ? 'on (the default)' : 'off'}, poll backstop 30 s (the default; NOTIFY wakes it)`
   if (config.kind === 'floor') return 'LISTEN/NOTIFY only, no queue: the least any LISTEN-woken consumer can take here (no drain)'
   const batching = config.localQueueSize
     ? `, localQueue.size ${config.localQueueSize}, completeJobBatchDelay ${config.completeJobBatchDelay ?? -1}, failJobBatchDelay ${config.completeJobBatchDelay ?? -1}`

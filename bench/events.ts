@@ -26,7 +26,7 @@
  *
  * Env: BENCH_DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres), BENCH_QUICK=1 (small
  * sizes), BENCH_SYSTEMS (comma-separated name prefixes to run, e.g. `kamhub`), BENCH_SCENARIOS (e.g. `idle,drain`),
- * BENCH_KAMHUB (dispatcher batch×loops, default 500x4; a list runs each side by side), BENCH_BASELINE (path to
+ * BENCH_KAMHUB (dispatcher batch×loops, default 500x4; `-nopush` turns push ownership off; a list runs each side by side), BENCH_BASELINE (path to
  * another checkout, e.g. a `git worktree` of main: its dispatcher runs as one more system, "kamhub @ baseline",
  * against the same producers and schema), BENCH_CONSUMER_FLAGS (Node flags for every consumer child, e.g.
  * `--trace-gc`; each system's consumer alike), BENCH_TRACE=1 (KamHub's latency split into stages — NOTIFY
@@ -65,12 +65,12 @@ const FLOOR = 'floor: NOTIFY only'
 // 500×4 drained fastest of 200×2–3, 500×2–4, 100×4 and 1000×2 side by side, with no worse latency at 500/s; later
 // 25.4k/s against 22.1k at 500×6, 21.4k at 200×4 and 18.5k at the server's default 100×2 (BENCH_KAMHUB=500x4,100x2,…).
 const [kamhubConfig, ...kamhubVariants] = (process.env.BENCH_KAMHUB ?? '500x4').split(',').map((v) => {
-  const [batchSize, loops] = v.split(/[x×]/).map(Number)
-  return { kind: 'kamhub' as const, batchSize: batchSize!, loops: loops! }
+  const [batchSize, loops] = v.replace(/-nopush$/, '').split(/[x×]/).map(Number)
+  return { kind: 'kamhub' as const, batchSize: batchSize!, loops: loops!, push: !v.endsWith('-nopush') }
 })
 const ALL_SYSTEMS: System[] = [
   { name: KAMHUB, config: kamhubConfig! },
-  ...kamhubVariants.map((config) => ({ name: `${KAMHUB} ${config.batchSize}×${config.loops}`, config })),
+  ...kamhubVariants.map((config) => ({ name: `${KAMHUB} ${config.batchSize}×${config.loops}${config.push ? '' : ' no push'}`, config })),
   { name: GRAPHILE_BATCHED, config: { kind: 'graphile', concurrency: 10, localQueueSize: 50, completeJobBatchDelay: 0 } },
   { name: 'graphile, concurrency 10', config: { kind: 'graphile', concurrency: 10 } },
   { name: FLOOR, config: { kind: 'floor' } },

@@ -10,6 +10,9 @@
  * Successes ride on the next claim's own statement when one comes within `outcomeLingerMs`: under steady load a
  * delivery then costs the database one statement, not two.
  *
+ * With `push`, a fresh delivery usually skips the claim: this dispatcher owns pushes, publishers lease its deliveries
+ * to it in their own transactions, and the NOTIFY carries them (push.ts); a claim still takes everything else.
+ *
  * Guarantees: at-least-once delivery; a handler that throws is retried with backoff until `maxAttempts`, then
  * dead; a worker that dies mid-handler loses its lease and the delivery runs again; a delivery whose claims keep
  * ending without an outcome (it crashes the worker) is set aside as poison after `poisonAfterCrashes`.
@@ -26,6 +29,7 @@ import { errorMessage, runDelivery } from './run-delivery.ts'
 import { DueTimes } from './due-times.ts'
 import type { WebhookTarget } from './webhooks.ts'
 import { uuidv7 } from './envelope.ts'
+import { claimPushOwnership, parsePushNotice, pushedDeliveries, releasePushes, resignPushOwnership } from './push.ts'
 
 export interface DispatcherOptions {
   db: Database
@@ -57,6 +61,13 @@ export interface DispatcherOptions {
    * subscription, a rotated secret or a deactivation takes effect without a restart.
    */
   webhookHandler?: (target: WebhookTarget) => EventHandler
+  /**
+   * Take the push ownership while listening (push.ts): publishers then lease this dispatcher's fresh deliveries to it
+   * in their own transactions and the NOTIFY carries them, so handlers start without a claim round trip. One
+   * dispatcher per database owns pushes at a time; the others claim as before (and take over the ownership when it
+   * expires, `heartbeatMs` × 3 after the owner's last renewal). Needs `listen`.
+   */
+  push?: boolean
 }
 
 export interface Dispatcher {
@@ -87,9 +98,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     outcomeLingerMs = 10,
   } = options
   const loops = db.kind === 'pglite' ? 1 : (options.loops ?? 2)
+  const push = listen && options.push === true
   const owner = `${uuidv7()}`
   const bySubscription = new Map(subscriptions.map((s) => [s.name, s]))
   const names = [...bySubscription.keys()]
+  // Ordered subscriptions are never pushed: their next event waits for the previous outcome, which a claim checks.
+  const pushableNames = subscriptions.filter((s) => !s.ordered).map((s) => s.name)
   const m = eventMetrics(options.metrics)
   const log = logger.child({ component: 'dispatcher' })
   // Every handler has the same timeout: one timer watches them all (a timer per delivery showed in drain profiles).
@@ -98,6 +112,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // Deliveries claimed whose outcome is not recorded yet (claims under way included): at most batchSize × loops.
   const maxInFlight = batchSize * loops
   let inFlight = 0
+  // The part of inFlight that claims under way have reserved (a batch each) and not filled yet.
+  let reservedByClaims = 0
   let running = false
   // A wake-up no loop has answered yet: the next loop to finish a claim claims again instead of waiting.
   let wakePending = false
@@ -106,6 +122,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let loopsDone: Promise<void>[] = []
   const handling = new Set<Promise<void>>()
   let unlisten: Unlisten | undefined
+  // Push ownership: renewed every heartbeat while the listening connection is up, given up when it drops.
+  let listening = false
+  let renewTimer: ReturnType<typeof setInterval> | undefined
   let stopLagRefresh: (() => void) | undefined
   // Retries this process recorded, by when they fall due (estimated after the UPDATE: never before the database's).
   const retriesDue = new DueTimes()
@@ -163,6 +182,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (const wake of w) wake()
   }
 
+  const pushedNotices = m.claims.child({ result: 'pushed' })
   const claimedClaims = m.claims.child({ result: 'claimed' })
   const emptyClaims = m.claims.child({ result: 'empty' })
   async function claim(limit: number, delivered?: string[]): Promise<ClaimedDelivery[]> {
@@ -297,6 +317,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (!running) break
       const limit = batchSize
       inFlight += limit
+      reservedByClaims += limit
       const claimStartedAt = Date.now()
       const carried = takeLingering()
       let claimed: ClaimedDelivery[] = []
@@ -309,6 +330,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // Whether the statement recorded them is unknown: recording again changes nothing if it did.
         for (const id of carried) toRecord({ id, result: 'delivered' }, false)
       } finally {
+        reservedByClaims -= limit
         freeRoom(limit - claimed.length)
       }
       for (const d of claimed) run(d)
@@ -317,6 +339,62 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         retriesDue.dropThrough(claimStartedAt)
         await waitForWake()
       }
+    }
+  }
+
+  /**
+   * A notification: a push leased to this dispatcher runs at once; any other wakes a claim loop, unless it is a push
+   * whose deliveries all went to the owner (nothing for a claim to find).
+   */
+  function onNotify(payload: string) {
+    const notice = parsePushNotice(payload)
+    if (!notice) return kick()
+    if (notice.o === owner && running) {
+      pushedNotices.inc()
+      for (const d of pushedDeliveries(notice, bySubscription)) {
+        // Pushes respect the same bound as claims: past it they go back to the table for a claim to take when room
+        // frees, rather than running unbounded handlers at once.
+        // (Room a claim has reserved but not filled yet does not count: a claim under way must not bounce pushes.)
+        if (inFlight - reservedByClaims >= maxInFlight) {
+          handBack(d.id)
+          continue
+        }
+        inFlight++
+        run(d)
+      }
+    }
+    // Deliveries that were not pushed (another subscription's, an ordered one) wait for a claim.
+    if (notice.r) kick()
+  }
+
+  let handingBack: string[] = []
+  function handBack(id: string) {
+    if (handingBack.push(id) > 1) return
+    queueMicrotask(() => {
+      const ids = handingBack
+      handingBack = []
+      void releasePushes(db.orm, owner, ids).then(
+        () => kick(),
+        (error) => log.warn({ error: errorMessage(error), deliveries: ids.length }, 'handing back pushed deliveries failed; they run when their lease ends'),
+      )
+    })
+  }
+
+  async function renewOwnership() {
+    if (!running || !listening) return
+    try {
+      await claimPushOwnership(db.orm, { owner, subscriptions: pushableNames, leaseMs, ttlMs: heartbeatMs * 3 })
+    } catch (error) {
+      log.warn({ error: errorMessage(error) }, 'renewing the push ownership failed; retrying at the next heartbeat')
+    }
+  }
+
+  async function resignOwnership() {
+    try {
+      await resignPushOwnership(db.orm, owner)
+    } catch (error) {
+      // Unreachable database: the ownership expires on its own, and what was pushed meanwhile waits out its lease.
+      log.warn({ error: errorMessage(error) }, 'giving up the push ownership failed; it expires on its own')
     }
   }
 
@@ -331,22 +409,38 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await registerSubscriptions(db.orm, subscriptions)
       running = true
       if (listen) {
-        unlisten = await db.listen(EVENTS_CHANNEL, kick, {
+        unlisten = await db.listen(EVENTS_CHANNEL, onNotify, {
           heartbeatMs,
-          onListen: kick, // after a reconnect, sweep what was notified while nobody listened
-          onError: (error) => log.warn({ error: errorMessage(error) }, 'event listener lost its connection; reconnecting'),
+          onListen: () => {
+            listening = true
+            if (push) void renewOwnership()
+            kick() // after a reconnect, sweep what was notified while nobody listened
+          },
+          onError: (error) => {
+            listening = false
+            // Deaf to pushes until it reconnects: stop publishers from pushing to it.
+            if (push) void resignOwnership()
+            log.warn({ error: errorMessage(error) }, 'event listener lost its connection; reconnecting')
+          },
         })
+        if (push) {
+          listening = true
+          await renewOwnership()
+          renewTimer = setInterval(() => void renewOwnership(), heartbeatMs)
+        }
       }
       loopsDone = Array.from({ length: loops }, () => loop())
       // Read at scrape time: a query per scrape, not one every poll interval whether anyone looks or not (on the
       // embedded PGlite every query runs on the server's own thread).
       stopLagRefresh = options.metrics.beforeScrape(async () => m.lag.set(await lagSeconds()))
-      log.info({ owner, subscriptions: names, loops, batchSize, listen }, 'dispatcher started')
+      log.info({ owner, subscriptions: names, loops, batchSize, listen, push }, 'dispatcher started')
     },
     async stop() {
       if (!running) return
       running = false
       stopLagRefresh?.()
+      clearInterval(renewTimer)
+      if (push) await resignOwnership()
       wakeEveryone()
       await unlisten?.()
       await Promise.all(loopsDone)
@@ -354,6 +448,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Claimed work finishes and its outcomes are recorded before stop() returns (a recording that is only
       // scheduled starts a microtask later: wait for it too).
       while (handling.size || recording.size || recordScheduled) await Promise.all([...handling, ...recording, Promise.resolve()])
+      if (push) {
+        // Nothing of ours runs now: what is still leased to us was pushed after we stopped listening.
+        try {
+          const released = await releasePushes(db.orm, owner)
+          if (released) log.info({ owner, released }, 'released deliveries pushed after the dispatcher stopped listening')
+        } catch (error) {
+          log.warn({ error: errorMessage(error) }, 'releasing unstarted pushed deliveries failed; they run when their lease ends')
+        }
+      }
       log.info({ owner }, 'dispatcher stopped')
     },
     async drain() {

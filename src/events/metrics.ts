@@ -15,7 +15,7 @@ export function eventMetrics(metrics: MetricsRegistry) {
     claimErrors: metrics.counter('events_claim_errors_total', 'Dispatcher rounds that failed to reach the database'),
     // Empty claims are the price of claiming at once on every wake-up (several loops may race for one commit): a
     // high share is database load without deliveries.
-    claims: metrics.counter('events_claims_total', 'Claim statements by result: claimed (took deliveries) or empty'),
+    claims: metrics.counter('events_claims_total', 'Claim statements by result: claimed (took deliveries) or empty; pushed counts notifications that carried deliveries leased to this dispatcher (no claim needed)'),
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * publish(tx, event): writes the outbox row and one delivery per matching active subscription in the caller's
- * transaction, then NOTIFYs — a hint only, delivered by PostgreSQL at commit. A rollback leaves nothing behind.
+ * transaction, then NOTIFYs — delivered by PostgreSQL at commit; a hint, or the push of leased deliveries to the
+ * push owner (push.ts). A rollback leaves nothing behind.
  */
 import { sql } from 'drizzle-orm'
 import type { Executor } from '../core/db/index.ts'
@@ -52,8 +53,23 @@ interface PublishValues extends Record<string, unknown> {
   actorId: string | null
 }
 
-/** Compiled once (see compileQuery): every domain change runs it, often several times per request. Constants (the
- * source, the channel) are parameters fixed at compile time; placeholders are what changes per event. */
+/**
+ * NOTIFY payloads end at 8000 bytes. An event is pushed (see below) only when its envelope plus this much per
+ * delivery id fits; a larger one is leased to nobody and claimed as before.
+ */
+const PUSH_PAYLOAD_LIMIT = 7900
+const PUSH_BYTES_PER_DELIVERY = 100
+
+/**
+ * Compiled once (see compileQuery): every domain change runs it, often several times per request. Constants (the
+ * source, the channel) are parameters fixed at compile time; placeholders are what changes per event.
+ *
+ * When a dispatcher owns pushes (sql/0015_event_push_owner.sql), each delivery to one of its subscriptions that is
+ * not ordered is leased to it here, as its claim would lease it, and the NOTIFY carries the event and those delivery
+ * ids (PushNotice): the owner runs the handlers without a claim round trip. Otherwise — no live owner, an ordered or
+ * HTTP subscription, an event too large for a payload — the delivery is left for claims and the NOTIFY is the usual
+ * empty hint.
+ */
 const PUBLISH = compileQuery<PublishValues>(() => {
   const p = (name: keyof PublishValues & string) => sql.placeholder(name)
   return sql`with event as (
@@ -62,17 +78,45 @@ const PUBLISH = compileQuery<PublishValues>(() => {
           values (${p('id')}, ${p('type')}, ${EVENT_SOURCE}, ${p('subject')}, ${p('time')}::timestamptz,
             ${p('data')}::jsonb, ${p('dataVersion')}, ${p('aggregateType')}, ${p('aggregateId')},
             ${p('aggregateVersion')}::integer, ${p('traceparent')}, ${p('actorType')}, ${p('actorId')})
-          returning seq, type, aggregate_type, aggregate_id
-        ), fanout as (
-          insert into event_deliveries (event_seq, subscription, ordering_key)
-          select event.seq, s.name, case when s.ordered then event.aggregate_type || ':' || event.aggregate_id end
-          from event, event_subscriptions s
+          returning seq, id, type, source, subject, time, data, data_version, aggregate_type, aggregate_id,
+            aggregate_version, traceparent, actor_type, actor_id
+        ), targets as (
+          select s.name, case when s.ordered then event.aggregate_type || ':' || event.aggregate_id end as ordering_key,
+            owner.owner, owner.lease_ms
+          from event cross join event_subscriptions s
+          left join event_push_owner owner on owner.until > now() and not s.ordered and s.name = any(owner.subscriptions)
           where s.active and exists (select 1 from unnest(s.pattern_regexes) r where ('.' || event.type) ~ r)
-          returning 1
+        ), envelope as (
+          -- the columns of an EnvelopeRow, so the owner reads it as a claim's row (toEnvelope); built only to push
+          select json_build_object('seq', event.seq::text, 'event_id', event.id::text, 'type', event.type,
+            'source', event.source, 'subject', event.subject, 'time', event.time, 'data', event.data,
+            'data_version', event.data_version, 'aggregate_type', event.aggregate_type, 'aggregate_id', event.aggregate_id,
+            'extra', case when event.aggregate_version is not null or event.traceparent is not null or event.actor_type is not null
+              then json_build_object('aggregate_version', event.aggregate_version, 'traceparent', event.traceparent,
+                'actor_type', event.actor_type, 'actor_id', event.actor_id) end) as json
+          from event
+          where exists (select 1 from targets where owner is not null)
+        ), pushable as (
+          select envelope.json from envelope
+          where octet_length(envelope.json::text) + ${PUSH_BYTES_PER_DELIVERY} * (select count(*) from targets where owner is not null) < ${PUSH_PAYLOAD_LIMIT}
+        ), fanout as (
+          insert into event_deliveries (event_seq, subscription, ordering_key, lease_owner, leased_until, attempts)
+          select event.seq, t.name, t.ordering_key, pushed.owner, now() + pushed.lease_ms * interval '1 millisecond',
+            case when pushed.owner is null then 0 else 1 end
+          from event cross join targets t
+          left join lateral (select t.owner, t.lease_ms where exists (select 1 from pushable)) pushed on true
+          returning id, subscription, lease_owner
+        ), notice as (
+          select json_build_object('o', max(f.lease_owner), 'r', bool_or(f.lease_owner is null),
+            'c', floor(extract(epoch from now()) * 1000), 'e', (select json from pushable),
+            'd', json_agg(json_build_array(f.id::text, f.subscription)) filter (where f.lease_owner is not null))::text as payload
+          from fanout f
+          having bool_or(f.lease_owner is not null)
         )
-        -- one constant payload: PostgreSQL folds identical notifications of a transaction into one wake-up
+        -- Without a push, one constant payload: PostgreSQL folds identical notifications of a transaction into one
+        -- wake-up.
         select event.seq::text as seq, (select count(*)::int from fanout) as deliveries,
-          (select 1 from (select pg_notify(${EVENTS_CHANNEL}, '')) as n) as notified
+          (select 1 from (select pg_notify(${EVENTS_CHANNEL}, coalesce((select payload from notice), ''))) as n) as notified
         from event`
 })
 

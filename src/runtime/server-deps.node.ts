@@ -89,6 +89,7 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
           batchSize: config.EVENTS_BATCH_SIZE,
           loops: config.EVENTS_CLAIM_LOOPS,
           leaseMs: config.EVENTS_LEASE_MS,
+          push: config.EVENTS_PUSH,
           pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
           webhookHandler: createWebhookSender({ db: db.orm }),
         })

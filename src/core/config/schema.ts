@@ -59,6 +59,11 @@ export const configSchema = z.object({
    */
   EVENTS_CLAIM_LOOPS: z.coerce.number().int().min(1).max(16).default(2),
   EVENTS_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  /**
+   * Push ownership (src/events/push.ts): one listening dispatcher per database has its fresh deliveries leased to it
+   * at publish and runs them from the NOTIFY, without a claim round trip. Off: every delivery is claimed.
+   */
+  EVENTS_PUSH: bool.default(true),
   /** QStash (Workers event delivery): API base URL; the token enables publishing, deliveries come back to PUBLIC_URL. */
   QSTASH_URL: z.url().default('https://qstash.upstash.io'),
   QSTASH_TOKEN: z.string().min(1).optional(),
