@@ -3,8 +3,10 @@
  * idle, paced and burst scenarios. Nothing in the dispatcher is changed for it: the consumer wraps the database it
  * hands the dispatcher (the LISTEN callback and the driver's query observer) and watches its own GC pauses.
  *
- * For each event, with its handler start h: the claim that returned it is the last claim to end before h (end E,
- * start S), and the wake-up that led to that claim the last NOTIFY the consumer received before S (K). Then
+ * For each event, with its handler start h: a pushed event's stages are the NOTIFY that carried it (arrival P):
+ * notify P − ack and dispatch h − P, no wake and no claim. For a claimed one, the claim that returned it is the last
+ * claim to end before h (end E, start S), and the wake-up that led to that claim the last NOTIFY the consumer
+ * received before S (K). Then
  *   notify    K − ack   NOTIFY reaching the consumer, after the producer saw its commit acknowledged (negative:
  *                       before; a late one is the listening backend or the consumer waiting for a CPU, or a GC)
  *   wake      S − K     from the NOTIFY to the claim being sent (long when every claim loop was busy)
@@ -18,6 +20,7 @@ import type { PerformanceEntry } from 'node:perf_hooks'
 import { PerformanceObserver } from 'node:perf_hooks'
 import type { Database } from '../src/core/db/index.ts'
 import type { QueryObserver } from '../src/core/db/instrument.ts'
+import { parsePushNotice } from '../src/events/push.ts'
 import { nowMs } from './events-systems.ts'
 
 export interface ConsumerTrace {
@@ -26,6 +29,9 @@ export interface ConsumerTrace {
   claimEndsMs: Float64Array
   gcStartsMs: Float64Array
   gcDurationsMs: Float64Array
+  /** Pushed events (PushNotice): the event number and when its NOTIFY arrived. */
+  pushNs: Float64Array
+  pushMs: Float64Array
 }
 
 /** Consumer side: records NOTIFY arrivals, claim round trips and GC pauses on the benchmark's monotonic clock. */
@@ -35,6 +41,8 @@ export class TraceRecorder {
   private claimEnds: number[] = []
   private gcStarts: number[] = []
   private gcDurations: number[] = []
+  private pushNs: number[] = []
+  private pushMs: number[] = []
   // performance.now() and process.hrtime are both monotonic: one offset converts the first to the second (read a
   // few times first: the first call of each is slow enough, cold, to skew the offset by tens of µs).
   private readonly perfOffset = clockOffset()
@@ -67,7 +75,13 @@ export class TraceRecorder {
         listen(
           channel,
           (payload) => {
-            this.kicks.push(nowMs())
+            const at = nowMs()
+            this.kicks.push(at)
+            const notice = parsePushNotice(payload)
+            if (notice) {
+              this.pushNs.push(Number((notice.e.data as { bookingId: string }).bookingId))
+              this.pushMs.push(at)
+            }
             onPayload(payload)
           },
           options,
@@ -83,11 +97,14 @@ export class TraceRecorder {
       claimEndsMs: Float64Array.from(this.claimEnds),
       gcStartsMs: Float64Array.from(this.gcStarts),
       gcDurationsMs: Float64Array.from(this.gcDurations),
+      pushNs: Float64Array.from(this.pushNs),
+      pushMs: Float64Array.from(this.pushMs),
     }
   }
 }
 
 export interface TracedEvent {
+  n: number
   beginMs: number
   ackMs: number
   startMs: number
@@ -102,14 +119,24 @@ export function describeTrace(label: string, events: TracedEvent[], trace: Consu
   const starts = Float64Array.from(claimOrder, (i) => trace.claimStartsMs[i]!)
   const stages: Record<(typeof STAGES)[number] | 'commit', number[]> = { notify: [], wake: [], claim: [], dispatch: [], commit: [] }
   const slowest: Record<(typeof STAGES)[number], number> = { notify: 0, wake: 0, claim: 0, dispatch: 0 }
+  const pushedAt = new Map<number, number>()
+  trace.pushNs.forEach((n, i) => pushedAt.set(n, trace.pushMs[i]!))
   let over = 0
   let overDuringGc = 0
+  let pushed = 0
   for (const e of events) {
-    const c = lastAtOrBefore(ends, e.startMs)
-    if (c < 0) continue
-    const k = lastAtOrBefore(trace.kicksMs, starts[c]!)
-    const kick = k < 0 ? starts[c]! : trace.kicksMs[k]!
-    const parts = { notify: kick - e.ackMs, wake: starts[c]! - kick, claim: ends[c]! - starts[c]!, dispatch: e.startMs - ends[c]! }
+    let parts: Record<(typeof STAGES)[number], number>
+    const push = pushedAt.get(e.n)
+    if (push !== undefined && push <= e.startMs) {
+      pushed++
+      parts = { notify: push - e.ackMs, wake: 0, claim: 0, dispatch: e.startMs - push }
+    } else {
+      const c = lastAtOrBefore(ends, e.startMs)
+      if (c < 0) continue
+      const k = lastAtOrBefore(trace.kicksMs, starts[c]!)
+      const kick = k < 0 ? starts[c]! : trace.kicksMs[k]!
+      parts = { notify: kick - e.ackMs, wake: starts[c]! - kick, claim: ends[c]! - starts[c]!, dispatch: e.startMs - ends[c]! }
+    }
     for (const s of STAGES) stages[s].push(parts[s])
     stages.commit.push(e.ackMs - e.beginMs)
     if (e.startMs - e.ackMs > targetMs) {
@@ -124,7 +151,7 @@ export function describeTrace(label: string, events: TracedEvent[], trace: Consu
   }
   const pauses = [...trace.gcDurationsMs]
   return [
-    `${label}: stage p50 / p99 ms — ${[...STAGES, 'commit' as const].map((s) => `${s} ${pct(stages[s], 0.5)} / ${pct(stages[s], 0.99)}`).join(', ')}`,
+    `${label}: ${pushed} of ${events.length} events pushed (the rest claimed); stage p50 / p99 ms — ${[...STAGES, 'commit' as const].map((s) => `${s} ${pct(stages[s], 0.5)} / ${pct(stages[s], 0.99)}`).join(', ')}`,
     `  consumer GC pauses (its warm-up included): ${pauses.length}, ${pauses.reduce((a, b) => a + b, 0).toFixed(1)} ms in all, longest ${Math.max(0, ...pauses).toFixed(1)} ms`,
     `  ${over} events over ${targetMs} ms; their longest stage: ${STAGES.map((s) => `${s} ${slowest[s]}`).join(', ')}; ${overDuringGc} of them waited through a consumer GC pause`,
   ]

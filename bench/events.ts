@@ -309,7 +309,7 @@ async function runScenario(run: Run, scenario: ScenarioName): Promise<Result> {
     const events: TracedEvent[] = []
     for (let n = from; n < run.next; n++) {
       const [beginMs, ackMs, startMs] = [run.begins.get(n), run.acks.get(n), starts.get(n)]
-      if (beginMs !== undefined && ackMs !== undefined && startMs !== undefined) events.push({ beginMs, ackMs, startMs })
+      if (beginMs !== undefined && ackMs !== undefined && startMs !== undefined) events.push({ n, beginMs, ackMs, startMs })
     }
     result.trace = describeTrace(`${scenario} ${run.system.name}`, events, records.trace, scenario === 'burst' ? 5 : 3)
   }
