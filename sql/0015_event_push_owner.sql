@@ -8,8 +8,8 @@
 --
 -- The row is itself a lease: a dispatcher that listens takes it when it is free or expired and renews it while its
 -- listening connection is up; publishers push only to an owner whose `until` has not passed. A delivery pushed to
--- an owner that died (or never heard the NOTIFY) is an expired lease like any other: claimable once leased_until
--- passes, counted as a crash.
+-- an owner that died is an expired lease like any other: claimable once leased_until passes, counted as a crash
+-- (an owner whose listener only reconnected adopts what it missed).
 create table event_push_owner (
   singleton boolean primary key default true check (singleton),
   owner text not null,

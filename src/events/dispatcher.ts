@@ -29,7 +29,7 @@ import { errorMessage, runDelivery } from './run-delivery.ts'
 import { DueTimes } from './due-times.ts'
 import type { WebhookTarget } from './webhooks.ts'
 import { uuidv7 } from './envelope.ts'
-import { claimPushOwnership, parsePushNotice, pushedDeliveries, releasePushes, resignPushOwnership } from './push.ts'
+import { adoptPushes, claimPushOwnership, parsePushNotice, pushedDeliveries, releasePushes, resignPushOwnership } from './push.ts'
 
 export interface DispatcherOptions {
   db: Database
@@ -83,6 +83,9 @@ export interface Dispatcher {
   lagSeconds(): Promise<number>
 }
 
+/** How long after a reconnect a delivery may arrive both adopted and pushed (NOTIFYs come within milliseconds). */
+const ADOPTION_WINDOW_MS = 60_000
+
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const {
     db,
@@ -121,9 +124,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let roomWaiters: Array<() => void> = []
   let loopsDone: Promise<void>[] = []
   const handling = new Set<Promise<void>>()
+  // Ids of deliveries running or whose outcome is not recorded yet: a push of one of them is a duplicate, and a
+  // reconnected owner adopts only the others (adoptLostPushes).
+  const busy = new Set<string>()
   let unlisten: Unlisten | undefined
   // Push ownership: renewed every heartbeat while the listening connection is up, given up when it drops.
   let listening = false
+  let listenedBefore = false
   let renewTimer: ReturnType<typeof setInterval> | undefined
   let stopLagRefresh: (() => void) | undefined
   // Retries this process recorded, by when they fall due (estimated after the UPDATE: never before the database's).
@@ -282,6 +289,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
         // Given up (stopping, or the database is gone): the leases run out and the deliveries run again.
       }
+      for (const { outcome } of batch) busy.delete(outcome.id)
       failures = 0
       freeRoom(batch.length)
       // One wake-up answers both reasons to claim again: the next event of an aggregate became claimable (claim it
@@ -299,11 +307,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   function run(d: ClaimedDelivery) {
+    busy.add(d.id)
     const done = handle(d).then(
       (outcome) => completed(outcome, d.ordered),
       (error) => {
         // runDelivery catches handler errors; this is a bug of ours. The lease runs out and the delivery runs again.
         log.error({ deliveryId: d.id, error: errorMessage(error) }, 'delivery crashed the dispatcher; left to its lease')
+        busy.delete(d.id)
         freeRoom(1)
       },
     )
@@ -323,6 +333,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       let claimed: ClaimedDelivery[] = []
       try {
         claimed = await claim(limit, carried)
+        for (const id of carried) busy.delete(id)
         freeRoom(carried.length)
       } catch (error) {
         m.claimErrors.inc()
@@ -352,6 +363,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (notice.o === owner && running) {
       pushedNotices.inc()
       for (const d of pushedDeliveries(notice, bySubscription)) {
+        if (!firstRun(d.id)) continue
         // Pushes respect the same bound as claims: past it they go back to the table for a claim to take when room
         // frees, rather than running unbounded handlers at once.
         // (Room a claim has reserved but not filled yet does not count: a claim under way must not bounce pushes.)
@@ -365,6 +377,39 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     // Deliveries that were not pushed (another subscription's, an ordered one) wait for a claim.
     if (notice.r) kick()
+  }
+
+  /**
+   * After a reconnect the owner adopts what was pushed to it while it did not listen; for a while a delivery may
+   * then come both ways (adopted, and pushed on the new connection), and runs only the first time.
+   */
+  let adoptedUntil = 0
+  const seenSinceReconnect = new Set<string>()
+  function firstRun(id: string): boolean {
+    if (busy.has(id)) return false
+    if (Date.now() < adoptedUntil) {
+      if (seenSinceReconnect.has(id)) return false
+      seenSinceReconnect.add(id)
+    } else if (seenSinceReconnect.size) seenSinceReconnect.clear()
+    return true
+  }
+
+  async function adoptLostPushes() {
+    adoptedUntil = Date.now() + ADOPTION_WINDOW_MS
+    seenSinceReconnect.clear()
+    try {
+      const adopted = await adoptPushes(db.orm, { owner, leaseMs, busy: [...busy] })
+      let ran = 0
+      for (const d of adopted) {
+        if (!running || !firstRun(d.id)) continue
+        inFlight++
+        run(d)
+        ran++
+      }
+      if (ran) log.info({ owner, adopted: ran }, 'ran deliveries pushed while the listener was reconnecting')
+    } catch (error) {
+      log.warn({ error: errorMessage(error) }, 'adopting pushes after a reconnect failed; they run when their lease ends')
+    }
   }
 
   let handingBack: string[] = []
@@ -412,9 +457,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         unlisten = await db.listen(EVENTS_CHANNEL, onNotify, {
           heartbeatMs,
           onListen: () => {
-            listening = true
+            const reconnected = listenedBefore
+            listenedBefore = listening = true
             if (push) void renewOwnership()
             kick() // after a reconnect, sweep what was notified while nobody listened
+            if (push && reconnected) void adoptLostPushes()
           },
           onError: (error) => {
             listening = false
@@ -424,7 +471,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           },
         })
         if (push) {
-          listening = true
+          listenedBefore = listening = true
           await renewOwnership()
           renewTimer = setInterval(() => void renewOwnership(), heartbeatMs)
         }

@@ -3,11 +3,12 @@
  * it. publish() leases a fresh delivery to the owner in the publisher's transaction and puts the event and the
  * delivery ids in the NOTIFY; the owner runs the handlers straight from it, so the time from commit to handler is
  * the NOTIFY alone, not the NOTIFY plus a claim round trip. Outcomes are recorded as for claimed deliveries (the
- * lease is the owner's), and anything the owner never runs is an expired lease that any dispatcher claims later.
+ * lease is the owner's). A push whose NOTIFY the owner missed (its listener reconnected) is adopted after the
+ * reconnect; one the owner never runs (it died) is an expired lease that any dispatcher claims later.
  */
 import { sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../core/db/index.ts'
-import { toEnvelope, type ClaimedDelivery, type EnvelopeRow } from './deliveries.ts'
+import { CLAIMED_COLUMNS, CLAIMED_RETURNING, toClaimed, toEnvelope, type ClaimedDelivery, type ClaimRow, type EnvelopeRow } from './deliveries.ts'
 import type { CodeSubscription } from './subscription.ts'
 import { pgTextArray } from './subscription.ts'
 
@@ -110,4 +111,23 @@ export async function releasePushes(ex: Executor, owner: string, ids?: string[])
         returning 1 as released`,
   )
   return rows.length
+}
+
+/**
+ * After the owner's listener reconnects: its pending deliveries whose push it may never have heard (committed while
+ * nobody listened), renewed and returned as claimed, except `busy` (running, or their outcome not recorded yet).
+ * Pushes committed since the new LISTEN are returned too and also arrive as NOTIFYs: the caller runs each id once.
+ */
+export async function adoptPushes(ex: Executor, { owner, leaseMs, busy }: { owner: string; leaseMs: number; busy: string[] }): Promise<ClaimedDelivery[]> {
+  const rows = await queryRows<ClaimRow>(
+    ex,
+    sql`with adopted as (
+          update event_deliveries d set leased_until = now() + ${leaseMs} * interval '1 millisecond'
+          where d.lease_owner = ${owner} and d.status = 'pending' and not (d.id = any(${pgTextArray(busy)}::bigint[]))
+          returning ${CLAIMED_RETURNING}
+        )
+        select ${CLAIMED_COLUMNS}
+        from adopted d join event_outbox e on e.seq = d.event_seq join event_subscriptions s on s.name = d.subscription`,
+  )
+  return rows.map(toClaimed)
 }

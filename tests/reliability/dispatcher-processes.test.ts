@@ -91,14 +91,21 @@ describe('dispatcher processes', () => {
     }
   })
 
-  it('the listening connection killed (pg_terminate_backend): it reconnects and catches up', async () => {
+  // Without push a reconnect's sweep claims what was missed; with push the owner also adopts what was pushed to it
+  // while it did not listen (its NOTIFY lost), instead of leaving it to the lease.
+  for (const push of [false, true])
+  it(`the listening connection killed (pg_terminate_backend): it reconnects and catches up${push ? ', push on' : ''}`, async () => {
     const { db } = await freshDatabase()
     const rec = recorder()
     const sub = defineSubscription('listener-test', ['booking.*'], rec.handler)
     // Polling far beyond the test's deadline: only NOTIFY or the post-reconnect sweep can deliver.
-    const dispatcher = createDispatcher({ db, subscriptions: [sub], logger: createLogger({ level: 'silent' }), metrics: new MetricsRegistry(), listen: true, pollIntervalMs: 600_000, heartbeatMs: 200 })
+    const dispatcher = createDispatcher({ db, subscriptions: [sub], logger: createLogger({ level: 'silent' }), metrics: new MetricsRegistry(), listen: true, pollIntervalMs: 600_000, heartbeatMs: 200, push })
     await dispatcher.start()
     try {
+      if (push) {
+        const [owner] = await queryRows<{ owner: string }>(db.orm, sql`select owner from event_push_owner`)
+        expect(owner?.owner).toBe(dispatcher.owner)
+      }
       await publishMany(db, 1)
       await rec.waitFor(1)
       const killed = await queryRows<{ ok: boolean }>(
@@ -106,25 +113,36 @@ describe('dispatcher processes', () => {
         sql`select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'kamhub-listener' and datname = current_database()`,
       )
       expect(killed.length).toBe(1)
+      // With push: a push it never heard — its own live lease (1 h) with no NOTIFY behind it, as when a publisher
+      // leased to it just before the connection dropped. Only adopting it after the reconnect delivers it in time.
+      const lost = push ? 1 : 0
+      if (push) {
+        await db.orm.execute(sql`insert into event_deliveries (event_seq, subscription, lease_owner, leased_until, attempts)
+          select seq, 'listener-test', ${dispatcher.owner}, now() + interval '1 hour', 1 from event_outbox order by seq limit 1`)
+      }
       await publishMany(db, 3) // published while the listener is down or reconnecting
-      await rec.waitFor(4)
+      await rec.waitFor(4 + lost)
       await publishMany(db, 1) // and NOTIFY works again on the new connection
-      await rec.waitFor(5)
-      expect(rec.seen).toHaveLength(5)
+      await rec.waitFor(5 + lost)
+      expect(rec.seen).toHaveLength(5 + lost)
+      await eventually('every delivery recorded', async () =>
+        (await queryRows(db.orm, sql`select 1 from event_deliveries where subscription = 'listener-test' and status <> 'delivered' limit 1`)).length === 0,
+      )
     } finally {
       await dispatcher.stop()
       await db.close()
     }
   })
 
-  it('PostgreSQL restarted mid-stream: nothing is lost', async () => {
+  for (const push of [false, true])
+  it(`PostgreSQL restarted mid-stream: nothing is lost${push ? ', push on' : ''}`, async () => {
     const { db, url } = await freshDatabase()
     const handled = new Map<string, number>()
     const sub = defineSubscription('reliability', ['#'], async (event) => {
       handled.set(event.id, (handled.get(event.id) ?? 0) + 1)
     }, { maxAttempts: 50, backoffBaseMs: 50, backoffMaxMs: 500 })
     const consumerDb = postgresDatabase({ url, max: 4 })
-    const dispatcher = createDispatcher({ db: consumerDb, subscriptions: [sub], logger: createLogger({ level: 'silent' }), metrics: new MetricsRegistry(), pollIntervalMs: 100, heartbeatMs: 200 })
+    const dispatcher = createDispatcher({ db: consumerDb, subscriptions: [sub], logger: createLogger({ level: 'silent' }), metrics: new MetricsRegistry(), pollIntervalMs: 100, heartbeatMs: 200, push })
     await dispatcher.start()
     try {
       // A producer that keeps going through the restart; commits that fail are simply not produced.

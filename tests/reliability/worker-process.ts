@@ -31,6 +31,8 @@ const dispatcher = createDispatcher({
   handlerTimeoutMs: leaseMs * 10, // let the hang outlive the lease: only the kill ends it
   batchSize: Number(process.env.BATCH_SIZE ?? 50),
   pollIntervalMs: Number(process.env.POLL_MS ?? 200),
+  // As a server runs it (EVENTS_PUSH defaults on): the first worker to listen owns pushes. PUSH=0 turns it off.
+  push: process.env.PUSH !== '0',
 })
 
 await dispatcher.start()
