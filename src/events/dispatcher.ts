@@ -425,23 +425,35 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     })
   }
 
-  async function renewOwnership() {
-    if (!running || !listening) return
-    try {
-      await claimPushOwnership(db.orm, { owner, subscriptions: pushableNames, leaseMs, ttlMs: heartbeatMs * 3 })
-    } catch (error) {
-      log.warn({ error: errorMessage(error) }, 'renewing the push ownership failed; retrying at the next heartbeat')
-    }
+  /**
+   * Renewals and resignations run one after another: a renewal still under way when the listener drops would
+   * otherwise land after the resignation and make a deaf dispatcher the owner again until the ownership expires.
+   */
+  let ownershipSteps: Promise<void> = Promise.resolve()
+  function ownershipStep(step: () => Promise<void>): Promise<void> {
+    ownershipSteps = ownershipSteps.then(step)
+    return ownershipSteps
   }
 
-  async function resignOwnership() {
-    try {
-      await resignPushOwnership(db.orm, owner)
-    } catch (error) {
-      // Unreachable database: the ownership expires on its own, and what was pushed meanwhile waits out its lease.
-      log.warn({ error: errorMessage(error) }, 'giving up the push ownership failed; it expires on its own')
-    }
-  }
+  const renewOwnership = () =>
+    ownershipStep(async () => {
+      if (!running || !listening) return
+      try {
+        await claimPushOwnership(db.orm, { owner, subscriptions: pushableNames, leaseMs, ttlMs: heartbeatMs * 3 })
+      } catch (error) {
+        log.warn({ error: errorMessage(error) }, 'renewing the push ownership failed; retrying at the next heartbeat')
+      }
+    })
+
+  const resignOwnership = () =>
+    ownershipStep(async () => {
+      try {
+        await resignPushOwnership(db.orm, owner)
+      } catch (error) {
+        // Unreachable database: the ownership expires on its own, and what was pushed meanwhile waits out its lease.
+        log.warn({ error: errorMessage(error) }, 'giving up the push ownership failed; it expires on its own')
+      }
+    })
 
   const lagSeconds = () => readLag(db.orm)
 
