@@ -471,9 +471,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           onListen: () => {
             const reconnected = listenedBefore
             listenedBefore = listening = true
-            if (push) void renewOwnership()
             kick() // after a reconnect, sweep what was notified while nobody listened
-            if (push && reconnected) void adoptLostPushes()
+            // The first connection's ownership is taken below, once listen() has returned.
+            if (push && reconnected) {
+              void renewOwnership()
+              void adoptLostPushes()
+            }
           },
           onError: (error) => {
             listening = false

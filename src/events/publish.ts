@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm'
 import type { Executor } from '../core/db/index.ts'
 import { compileQuery } from '../core/db/compiled.ts'
 import { EVENT_CATALOG, type EventData, type EventType } from './catalog.ts'
+import { ENVELOPE_COLUMNS } from './deliveries.ts'
 import { uuidv7, type Actor } from './envelope.ts'
 
 export const EVENTS_CHANNEL = 'kamhub_events'
@@ -87,14 +88,8 @@ const PUBLISH = compileQuery<PublishValues>(() => {
           left join event_push_owner owner on owner.until > now() and not s.ordered and s.name = any(owner.subscriptions)
           where s.active and exists (select 1 from unnest(s.pattern_regexes) r where ('.' || event.type) ~ r)
         ), envelope as (
-          -- the columns of an EnvelopeRow, so the owner reads it as a claim's row (toEnvelope); built only to push
-          select json_build_object('seq', event.seq::text, 'event_id', event.id::text, 'type', event.type,
-            'source', event.source, 'subject', event.subject, 'time', event.time, 'data', event.data,
-            'data_version', event.data_version, 'aggregate_type', event.aggregate_type, 'aggregate_id', event.aggregate_id,
-            'extra', case when event.aggregate_version is not null or event.traceparent is not null or event.actor_type is not null
-              then json_build_object('aggregate_version', event.aggregate_version, 'traceparent', event.traceparent,
-                'actor_type', event.actor_type, 'actor_id', event.actor_id) end) as json
-          from event
+          -- the claim's own envelope columns, so the owner reads it as a claim's row (toEnvelope); built only to push
+          select row_to_json(r) as json from (select ${ENVELOPE_COLUMNS} from event e) r
           where exists (select 1 from targets where owner is not null)
         ), pushable as (
           select envelope.json from envelope

@@ -74,21 +74,15 @@ export interface OwnershipOptions {
   ttlMs: number
 }
 
-/**
- * Takes the push ownership if it is free, expired or already ours, and renews it if ours. Returns whether this
- * dispatcher owns pushes now.
- */
-export async function claimPushOwnership(ex: Executor, { owner, subscriptions, leaseMs, ttlMs }: OwnershipOptions): Promise<boolean> {
-  const rows = await queryRows(
-    ex,
+/** Takes the push ownership if it is free, expired or already ours, and renews it if ours. */
+export async function claimPushOwnership(ex: Executor, { owner, subscriptions, leaseMs, ttlMs }: OwnershipOptions): Promise<void> {
+  await ex.execute(
     sql`insert into event_push_owner (owner, subscriptions, lease_ms, until)
         values (${owner}, ${pgTextArray(subscriptions)}::text[], ${leaseMs}, now() + ${ttlMs} * interval '1 millisecond')
         on conflict (singleton) do update
           set owner = excluded.owner, subscriptions = excluded.subscriptions, lease_ms = excluded.lease_ms, until = excluded.until
-          where event_push_owner.owner = excluded.owner or event_push_owner.until < now()
-        returning 1 as owned`,
+          where event_push_owner.owner = excluded.owner or event_push_owner.until < now()`,
   )
-  return rows.length > 0
 }
 
 /** Gives the ownership up (if ours): publishers stop pushing to this dispatcher from their next transaction on. */

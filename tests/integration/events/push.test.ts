@@ -11,6 +11,7 @@ import { bookingHeld, deliveryStates, dispatcherFor, publishOne, recorder } from
 import { queryRows } from '../../../src/core/db/index.ts'
 import { MetricsRegistry } from '../../../src/core/monitoring/metrics.ts'
 import type { Dispatcher } from '../../../src/events/dispatcher.ts'
+import { publish } from '../../../src/events/publish.ts'
 import { defineSubscription, registerSubscriptions } from '../../../src/events/subscription.ts'
 
 let db: TestDatabase
@@ -46,7 +47,6 @@ describe('pushed deliveries', () => {
     const event = bookingHeld()
     let leasedInTransaction: Array<{ lease_owner: string | null; attempts: number; status: string }> = []
     await db.orm.transaction(async (tx) => {
-      const { publish } = await import('../../../src/events/publish.ts')
       await publish(tx, event)
       leasedInTransaction = await queryRows(tx, sql`select lease_owner, attempts, status from event_deliveries`)
     })
@@ -66,8 +66,9 @@ describe('pushed deliveries', () => {
     const rec = recorder()
     const claimedRec = recorder()
     await startPushing([defineSubscription('pushed', ['booking.*'], rec.handler)])
-    const claimer = dispatcherFor(db, { subscriptions: [defineSubscription('claimed', ['booking.*'], claimedRec.handler, { ordered: true })] })
-    await registerSubscriptions(db.orm, [defineSubscription('claimed', ['booking.*'], claimedRec.handler, { ordered: true })])
+    const claimed = defineSubscription('claimed', ['booking.*'], claimedRec.handler, { ordered: true })
+    const claimer = dispatcherFor(db, { subscriptions: [claimed] })
+    await registerSubscriptions(db.orm, [claimed])
     await publishOne(db, { ...bookingHeld(), aggregate: { type: 'booking', id: 'b-env', version: 7 }, subject: 'sub-1', actor: { type: 'user', id: 'u-9' }, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } as never)
     await rec.waitFor(1)
     expect(await claimer.drain()).toBe(1) // the ordered subscription's delivery was not pushed
