@@ -83,7 +83,7 @@ export interface Dispatcher {
   lagSeconds(): Promise<number>
 }
 
-/** How long after a reconnect a delivery may arrive both adopted and pushed (NOTIFYs come within milliseconds). */
+/** How long after an adoption a delivery may still arrive pushed too (NOTIFYs come within milliseconds). */
 const ADOPTION_WINDOW_MS = 60_000
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
@@ -308,6 +308,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   function run(d: ClaimedDelivery) {
     busy.add(d.id)
+    // Claimed ones too: the adoption also finds a delivery a claim leased to us meanwhile and may answer after it ran.
+    if (Date.now() < adoptedUntil) seenSinceReconnect.add(d.id)
     const done = handle(d).then(
       (outcome) => completed(outcome, d.ordered),
       (error) => {
@@ -381,22 +383,25 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   /**
    * After a reconnect the owner adopts what was pushed to it while it did not listen; for a while a delivery may
-   * then come both ways (adopted, and pushed on the new connection), and runs only the first time.
+   * then come both ways (adopted, and pushed on the new connection or claimed), and runs only the first time. What
+   * runs is remembered from the moment the connection drops, so a delivery that ran and was recorded before the
+   * adoption's answer came back is still known then.
    */
   let adoptedUntil = 0
   const seenSinceReconnect = new Set<string>()
   function firstRun(id: string): boolean {
     if (busy.has(id)) return false
-    if (Date.now() < adoptedUntil) {
-      if (seenSinceReconnect.has(id)) return false
-      seenSinceReconnect.add(id)
-    } else if (seenSinceReconnect.size) seenSinceReconnect.clear()
+    if (Date.now() < adoptedUntil) return !seenSinceReconnect.has(id)
+    if (seenSinceReconnect.size) seenSinceReconnect.clear()
     return true
   }
 
-  async function adoptLostPushes() {
-    adoptedUntil = Date.now() + ADOPTION_WINDOW_MS
+  function rememberPushesFromNow() {
+    adoptedUntil = Number.POSITIVE_INFINITY
     seenSinceReconnect.clear()
+  }
+
+  async function adoptLostPushes() {
     try {
       const adopted = await adoptPushes(db.orm, { owner, leaseMs, busy: [...busy] })
       let ran = 0
@@ -409,6 +414,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (ran) log.info({ owner, adopted: ran }, 'ran deliveries pushed while the listener was reconnecting')
     } catch (error) {
       log.warn({ error: errorMessage(error) }, 'adopting pushes after a reconnect failed; they run when their lease ends')
+    } finally {
+      adoptedUntil = Date.now() + ADOPTION_WINDOW_MS
     }
   }
 
@@ -480,6 +487,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           },
           onError: (error) => {
             listening = false
+            if (push) rememberPushesFromNow()
             // Deaf to pushes until it reconnects: stop publishers from pushing to it.
             if (push) void resignOwnership()
             log.warn({ error: errorMessage(error) }, 'event listener lost its connection; reconnecting')
