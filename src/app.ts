@@ -1,9 +1,9 @@
 /**
- * createApp(deps): the whole HTTP API, the same on Node, Deno and Workers. Middleware order matters: the envelope
- * first (request id, services, logger, security headers, deadline, logs and metrics — every answer gets them),
- * then CORS, and for the JSON API the body limit and content type. 405 is decided in the not-found handler.
+ * createApp(deps): the whole HTTP API, the same on Node, Deno and Workers. The envelope wraps the app's `fetch`
+ * (request id, services and logger as `c.env`, security headers, deadline, logs and metrics — every answer gets
+ * them); inside, CORS when configured, and for the JSON API's writes the body limit and content type. 405 is
+ * decided in the not-found handler.
  */
-import type { Context, MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps.ts'
@@ -13,7 +13,9 @@ import { internalEventRoutes } from './routes/internal-events.ts'
 import { newRouter } from './routes/env.ts'
 import { registerProcessMetrics } from './core/monitoring/process.ts'
 import { requireJsonBody } from './core/http/content-type.ts'
+import type { ExecutionContext } from 'hono'
 import { envelope, type HeaderSink } from './core/http/envelope.ts'
+import { MatchRecorder } from './core/http/match-recorder.ts'
 import type { WatchDeadline } from './core/deadlines.ts'
 import { allowedMethodsFor } from './core/http/method-not-allowed.ts'
 import { onError, renderProblem } from './core/http/on-error.ts'
@@ -39,10 +41,10 @@ import { notificationWebhookRoutes } from './routes/notification-webhooks.ts'
 
 export interface AppOptions {
   /**
-   * Per-request overrides of the shared deps. The Worker uses it for its database: a postgres.js client cannot
-   * outlive the request that opened it there.
+   * Per-request overrides of the shared deps, from the runtime's bindings and context. The Worker uses it for its
+   * database: a postgres.js client cannot outlive the request that opened it there.
    */
-  scope?: (c: Context) => Partial<Deps>
+  scope?: (runtime: unknown, ctx: ExecutionContext | undefined) => Partial<Deps>
   /** The code subscriptions the QStash deliver endpoint runs; default: the app's own (src/subscriptions.ts). */
   subscriptions?: (deps: Deps) => CodeSubscription[]
   /** The runtime's fast way to set the headers every answer carries (Node: on its ServerResponse). */
@@ -53,32 +55,10 @@ export interface AppOptions {
 
 export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions, headerSink, deadlines }: AppOptions = {}) {
   const { config } = deps
-  const app = newRouter()
+  const recorder = new MatchRecorder()
+  const app = newRouter(recorder)
 
   registerProcessMetrics(deps.metrics)
-  app.use(
-    '*',
-    envelope({
-      deps,
-      scope,
-      headerSink,
-      deadlines,
-      timeoutMs: config.REQUEST_TIMEOUT_MS,
-      // The headers that protect a JSON API and its /docs page. Left out: X-XSS-Protection (the filter it controlled
-      // is gone from browsers), X-Download-Options (old Internet Explorer), X-DNS-Prefetch-Control and
-      // X-Permitted-Cross-Domain-Policies (Flash/PDF plug-ins) and Origin-Agent-Cluster — each header costs time on
-      // every response (npm run bench) and these protect nothing here.
-      headers: {
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Resource-Policy': 'cross-origin',
-        'Referrer-Policy': 'no-referrer',
-        'X-Content-Type-Options': 'nosniff',
-        'X-Frame-Options': 'SAMEORIGIN',
-      },
-      // Only on HTTPS: a browser ignores it over plain HTTP, where RFC 6797 forbids sending it.
-      secureTransportHeaders: { 'Strict-Transport-Security': 'max-age=15552000; includeSubDomains' },
-    }),
-  )
   if (config.CORS_ORIGINS.length) {
     app.use(
       '*',
@@ -95,12 +75,11 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     maxSize: config.BODY_LIMIT_BYTES,
     onError: (c) => renderProblem(c, new DomainError('payload_too_large', `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes`)),
   })
-  // GET and HEAD bodies are never read, and the stock middleware would build a full Fetch Request to look for one
-  // (the single largest cost of a cached catalogue read on Node).
-  const limitBody: MiddlewareHandler = (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : bodyCap(c, next))
-  app.use('/v1/*', limitBody)
-  app.use('/webhooks/*', limitBody)
-  app.use('/v1/*', requireJsonBody())
+  // Only on methods that carry a body: GET and HEAD bodies are never read, the stock body limit would build a full
+  // Fetch Request to look for one, and a read that matches no middleware stays off Hono's asynchronous chain.
+  const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE']
+  app.on(WRITES, ['/v1/*', '/webhooks/*'], bodyCap)
+  app.on(WRITES, '/v1/*', requireJsonBody())
 
   const routes = app.route('/', healthRoutes).route('/', docsRoutes).route('/', authRoutes).route('/', meRoutes).route('/', adminUserRoutes)
     .route('/', adminEventRoutes)
@@ -138,7 +117,29 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     }
     return renderProblem(c, new DomainError('not_found', `No route for ${c.req.method} ${c.req.path}`))
   })
-  app.onError(onError((c) => c.get('logger') ?? deps.logger))
+  app.onError(onError())
+  // Every way in (a runtime's fetch, app.request in tests, the typed client) goes through the envelope.
+  routes.fetch = envelope(routes.fetch, {
+    deps,
+    routes: recorder,
+    scope,
+    headerSink,
+    deadlines,
+    timeoutMs: config.REQUEST_TIMEOUT_MS,
+    // The headers that protect a JSON API and its /docs page. Left out: X-XSS-Protection (the filter it controlled
+    // is gone from browsers), X-Download-Options (old Internet Explorer), X-DNS-Prefetch-Control and
+    // X-Permitted-Cross-Domain-Policies (Flash/PDF plug-ins) and Origin-Agent-Cluster — each header costs time on
+    // every response (npm run bench) and these protect nothing here.
+    headers: {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+      'Referrer-Policy': 'no-referrer',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'SAMEORIGIN',
+    },
+    // Only on HTTPS: a browser ignores it over plain HTTP, where RFC 6797 forbids sending it.
+    secureTransportHeaders: { 'Strict-Transport-Security': 'max-age=15552000; includeSubDomains' },
+  }) as typeof routes.fetch
   return routes
 }
 

@@ -135,6 +135,6 @@ const listDeliveriesRoute = createRoute({
 })
 
 export const adminEventRoutes = newRouter()
-  .openapi(listEventsRoute, async (c) => c.json(await listEvents(c.get('deps').db.orm, c.req.valid('query')), 200))
-  .openapi(getEventRoute, async (c) => c.json(await getEvent(c.get('deps').db.orm, c.req.valid('param').id), 200))
-  .openapi(listDeliveriesRoute, async (c) => c.json(await listDeliveries(c.get('deps').db.orm, c.req.valid('query')), 200))
+  .openapi(listEventsRoute, async (c) => c.json(await listEvents(c.env.deps.db.orm, c.req.valid('query')), 200))
+  .openapi(getEventRoute, async (c) => c.json(await getEvent(c.env.deps.db.orm, c.req.valid('param').id), 200))
+  .openapi(listDeliveriesRoute, async (c) => c.json(await listDeliveries(c.env.deps.db.orm, c.req.valid('query')), 200))

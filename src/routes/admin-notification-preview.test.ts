@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { adminNotificationPreviewRoutes } from './admin-notification-preview.ts'
 import type { AppEnv } from './env.ts'
+import { RequestScope } from '../core/http/request-scope.ts'
 import { issueAccessToken } from '../core/auth/tokens.ts'
 import { parseConfig, jwtSecret } from '../core/config/schema.ts'
 import { onError } from '../core/http/on-error.ts'
@@ -14,16 +15,12 @@ type Json = any
 
 const config = parseConfig({ NODE_ENV: 'test', JWT_SECRET: 'preview-test-secret-preview-test-secret' })
 const now = new Date('2026-07-01T10:00:00Z')
-const deps = { config, clock: { now: () => now } } as unknown as Deps
+const deps = { config, clock: { now: () => now }, logger: createLogger({ level: 'silent' }) } as unknown as Deps
 
+/** The routes, each request with its scope as the app's envelope gives it (`c.env`). */
 function app() {
-  return new OpenAPIHono<AppEnv>()
-    .use('*', async (c, next) => {
-      c.set('deps', deps)
-      await next()
-    })
-    .route('/', adminNotificationPreviewRoutes)
-    .onError(onError(() => createLogger({ level: 'silent' })))
+  const routes = new OpenAPIHono<AppEnv>().route('/', adminNotificationPreviewRoutes).onError(onError())
+  return { request: (path: string, init?: RequestInit) => routes.request(path, init, new RequestScope('preview-test', deps)) }
 }
 
 const admin: AuthUser = { id: '0190f3a1-0000-7000-8000-000000000001', email: 'admin@kamhub.ru', role: 'admin' }

@@ -125,23 +125,23 @@ const setMethodRoute = createRoute({
 })
 
 export const adminPayoutRoutes = newRouter()
-  .openapi(runPayoutsRoute, async (c) => c.json(await runPayoutsFromConfig(c.get('deps')), 200))
+  .openapi(runPayoutsRoute, async (c) => c.json(await runPayoutsFromConfig(c.env.deps), 200))
   .openapi(setCommissionRoute, async (c) => {
-    const { db, clock, config } = c.get('deps')
+    const { db, clock, config } = c.env.deps
     const input = { operatorId: c.req.valid('param').id, commissionBps: c.req.valid('json').commissionBps, at: clock.now(), by: c.get('user').id }
     return c.json(await setCommission(db.orm, input, config.PLATFORM_COMMISSION_BPS), 200)
   })
-  .openapi(trialBalanceRoute, async (c) => c.json(await trialBalance(c.get('deps').db.orm), 200))
+  .openapi(trialBalanceRoute, async (c) => c.json(await trialBalance(c.env.deps.db.orm), 200))
   .openapi(verifyMethodRoute, async (c) => {
-    const { db, clock } = c.get('deps')
+    const { db, clock } = c.env.deps
     return c.json(viewPayoutMethod(await verifyPayoutMethod(db.orm, c.req.valid('param').id, clock.now())), 200)
   })
   .openapi(ownBalanceRoute, async (c) => {
-    const operator = await getOwnOperator(c.get('deps'), c.get('user'))
-    return c.json({ operatorId: operator.id, balances: await balances(c.get('deps').db.orm, operator.id) }, 200)
+    const operator = await getOwnOperator(c.env.deps, c.get('user'))
+    return c.json({ operatorId: operator.id, balances: await balances(c.env.deps.db.orm, operator.id) }, 200)
   })
   .openapi(setMethodRoute, async (c) => {
-    const operator = await getOwnOperator(c.get('deps'), c.get('user'))
-    const method = await setPayoutMethod(c.get('deps').db.orm, operator.id, c.req.valid('json'), c.get('deps').clock.now())
+    const operator = await getOwnOperator(c.env.deps, c.get('user'))
+    const method = await setPayoutMethod(c.env.deps.db.orm, operator.id, c.req.valid('json'), c.env.deps.clock.now())
     return c.json(viewPayoutMethod(method), 200)
   })

@@ -164,42 +164,42 @@ const redriveRoute = createRoute({
 
 export const adminSubscriptionRoutes = newRouter()
   .openapi(createRouteDef, async (c) => {
-    const { deps } = c.var
+    const { deps } = c.env
     const created = await createWebhookSubscription(deps.db.orm, c.req.valid('json'), { requireHttps: deps.config.production })
-    c.get('logger').info({ actor: c.get('user').id, subscription: created.subscription.name }, 'webhook subscription created')
+    c.env.logger.info({ actor: c.get('user').id, subscription: created.subscription.name }, 'webhook subscription created')
     return c.json(created, 201, NO_STORE)
   })
-  .openapi(listRoute, async (c) => c.json(await listSubscriptions(c.get('deps').db.orm, c.req.valid('query')), 200))
+  .openapi(listRoute, async (c) => c.json(await listSubscriptions(c.env.deps.db.orm, c.req.valid('query')), 200))
   .openapi(updateRoute, async (c) => {
-    const { deps } = c.var
+    const { deps } = c.env
     const { name } = c.req.valid('param')
     const updated = await updateWebhookSubscription(deps.db.orm, name, c.req.valid('json'), { requireHttps: deps.config.production })
-    c.get('logger').info({ actor: c.get('user').id, subscription: name, fields: Object.keys(c.req.valid('json')) }, 'webhook subscription updated')
+    c.env.logger.info({ actor: c.get('user').id, subscription: name, fields: Object.keys(c.req.valid('json')) }, 'webhook subscription updated')
     return c.json(updated, 200)
   })
   .openapi(deleteRoute, async (c) => {
     const { name } = c.req.valid('param')
-    await deactivateWebhookSubscription(c.get('deps').db.orm, name)
-    c.get('logger').info({ actor: c.get('user').id, subscription: name }, 'webhook subscription deactivated')
+    await deactivateWebhookSubscription(c.env.deps.db.orm, name)
+    c.env.logger.info({ actor: c.get('user').id, subscription: name }, 'webhook subscription deactivated')
     return c.body(null, 204)
   })
   .openapi(rotateRoute, async (c) => {
     const { name } = c.req.valid('param')
     // An absent body is not validated (so its default is not applied): the default is repeated here.
     const { graceSeconds = DEFAULT_GRACE_SECONDS } = c.req.valid('json')
-    const rotated = await rotateWebhookSecret(c.get('deps').db.orm, name, { graceSeconds })
-    c.get('logger').info({ actor: c.get('user').id, subscription: name, previousSecretExpiresAt: rotated.previousSecretExpiresAt }, 'webhook secret rotated')
+    const rotated = await rotateWebhookSecret(c.env.deps.db.orm, name, { graceSeconds })
+    c.env.logger.info({ actor: c.get('user').id, subscription: name, previousSecretExpiresAt: rotated.previousSecretExpiresAt }, 'webhook secret rotated')
     return c.json(rotated, 200, NO_STORE)
   })
   .openapi(replayRoute, async (c) => {
     const { name } = c.req.valid('param')
-    const result = await replayEvents(c.get('deps').db, name, c.req.valid('json'))
-    c.get('logger').info({ actor: c.get('user').id, subscription: name, range: c.req.valid('json'), ...result }, 'events replayed')
+    const result = await replayEvents(c.env.deps.db, name, c.req.valid('json'))
+    c.env.logger.info({ actor: c.get('user').id, subscription: name, range: c.req.valid('json'), ...result }, 'events replayed')
     return c.json({ scanned: result.scanned, created: result.created }, 200)
   })
   .openapi(redriveRoute, async (c) => {
     const { name } = c.req.valid('param')
-    const redriven = await redriveSubscription(c.get('deps').db, name, c.req.valid('json'))
-    c.get('logger').info({ actor: c.get('user').id, subscription: name, redriven }, 'dead deliveries redriven')
+    const redriven = await redriveSubscription(c.env.deps.db, name, c.req.valid('json'))
+    c.env.logger.info({ actor: c.get('user').id, subscription: name, redriven }, 'dead deliveries redriven')
     return c.json({ redriven }, 200)
   })

@@ -26,5 +26,5 @@ const setRole = createRoute({
 })
 
 export const adminUserRoutes = newRouter().openapi(setRole, async (c) =>
-  c.json(await setUserRole(c.get('deps'), c.get('user'), c.req.valid('param').id, c.req.valid('json').role), 200),
+  c.json(await setUserRole(c.env.deps, c.get('user'), c.req.valid('param').id, c.req.valid('json').role), 200),
 )

@@ -97,23 +97,23 @@ const logoutRoute = createRoute({
 
 export const authRoutes = newRouter()
   .openapi(registerRoute, async (c) => {
-    const { deps } = c.var
+    const { deps } = c.env
     await enforceRateLimit(deps.rateLimiter, registerRateKey(clientIp(c.req.raw.headers)))
     const session = await register(deps, c.req.valid('json'))
     return c.json(session, 201, { 'Cache-Control': 'no-store' })
   })
   .openapi(loginRoute, async (c) => {
-    const { deps } = c.var
+    const { deps } = c.env
     const body = c.req.valid('json')
     await enforceRateLimit(deps.rateLimiter, loginRateKey(clientIp(c.req.raw.headers), body.email))
     const session = await login(deps, body)
     return c.json(session, 200, { 'Cache-Control': 'no-store' })
   })
   .openapi(refreshRoute, async (c) => {
-    const session = await refresh(c.get('deps'), c.req.valid('json').refreshToken)
+    const session = await refresh(c.env.deps, c.req.valid('json').refreshToken)
     return c.json(session, 200, { 'Cache-Control': 'no-store' })
   })
   .openapi(logoutRoute, async (c) => {
-    await logout(c.get('deps'), c.req.valid('json').refreshToken)
+    await logout(c.env.deps, c.req.valid('json').refreshToken)
     return c.body(null, 204)
   })

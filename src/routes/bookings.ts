@@ -208,17 +208,17 @@ const cancelDepartureRoute = createRoute({
 })
 
 export const bookingRoutes = newRouter()
-  .openapi(holdRoute, async (c) => c.json(await booking.holdSeats(c.get('deps'), c.get('user'), c.req.valid('json')), 201))
-  .openapi(getRoute, async (c) => c.json(await booking.getBooking(c.get('deps'), c.get('user'), c.req.valid('param').id), 200))
-  .openapi(listMineRoute, async (c) => c.json(await booking.listMyBookings(c.get('deps'), c.get('user'), c.req.valid('query')), 200))
+  .openapi(holdRoute, async (c) => c.json(await booking.holdSeats(c.env.deps, c.get('user'), c.req.valid('json')), 201))
+  .openapi(getRoute, async (c) => c.json(await booking.getBooking(c.env.deps, c.get('user'), c.req.valid('param').id), 200))
+  .openapi(listMineRoute, async (c) => c.json(await booking.listMyBookings(c.env.deps, c.get('user'), c.req.valid('query')), 200))
   .openapi(quoteRoute, async (c) =>
-    c.json(await booking.cancellationQuote(c.get('deps'), c.get('user'), c.req.valid('param').id, c.get('deps').clock.now()), 200),
+    c.json(await booking.cancellationQuote(c.env.deps, c.get('user'), c.req.valid('param').id, c.env.deps.clock.now()), 200),
   )
   .openapi(cancelRoute, async (c) => {
     // The body is optional (required: false): without one, validation is skipped and there is no reason.
     const body = (c.req.valid('json') ?? {}) as { reason?: string }
-    return c.json(await booking.cancelBooking(c.get('deps'), c.get('user'), c.req.valid('param').id, c.get('deps').clock.now(), body.reason), 200)
+    return c.json(await booking.cancelBooking(c.env.deps, c.get('user'), c.req.valid('param').id, c.env.deps.clock.now(), body.reason), 200)
   })
-  .openapi(departureBookingsRoute, async (c) => c.json(await booking.listDepartureBookings(c.get('deps'), c.get('user'), c.req.valid('param').id), 200))
-  .openapi(manifestRoute, async (c) => c.json(await booking.departureManifest(c.get('deps'), c.get('user'), c.req.valid('param').id), 200))
-  .openapi(cancelDepartureRoute, async (c) => c.json(await booking.cancelDeparture(c.get('deps'), c.get('user'), c.req.valid('param').id, c.req.valid('json')), 200))
+  .openapi(departureBookingsRoute, async (c) => c.json(await booking.listDepartureBookings(c.env.deps, c.get('user'), c.req.valid('param').id), 200))
+  .openapi(manifestRoute, async (c) => c.json(await booking.departureManifest(c.env.deps, c.get('user'), c.req.valid('param').id), 200))
+  .openapi(cancelDepartureRoute, async (c) => c.json(await booking.cancelDeparture(c.env.deps, c.get('user'), c.req.valid('param').id, c.req.valid('json')), 200))

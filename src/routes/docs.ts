@@ -33,7 +33,7 @@ export const docsRoutes = new Hono<AppEnv>()
     // TrieRouter for every request of the app.
     if (name === 'init.js') return c.body(INIT, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=300' })
     if (!(name in DOCS_ASSETS)) return c.notFound()
-    const body = await c.get('deps').docsAssets.get(name as DocsAssetName)
+    const body = await c.env.deps.docsAssets.get(name as DocsAssetName)
     if (body === null) return c.notFound()
     return c.body(body, 200, { 'Content-Type': DOCS_ASSETS[name as DocsAssetName], 'Cache-Control': 'public, max-age=86400' })
   })

@@ -76,12 +76,12 @@ export function readinessChecks(deps: Deps): HealthCheck[] {
 export const healthRoutes = newRouter()
   .openapi(live, (c) => c.json({ status: 'ok' as const }, 200))
   .openapi(ready, async (c) => {
-    const result = await checkReadiness(readinessChecks(c.get('deps')))
+    const result = await checkReadiness(readinessChecks(c.env.deps))
     c.header('Cache-Control', 'no-store')
     return c.json(result, result.status === 'down' ? 503 : 200)
   })
   .openapi(metrics, async (c) => {
-    const { config, metrics } = c.get('deps')
+    const { config, metrics } = c.env.deps
     if (config.METRICS_TOKEN && !(await bearerMatches(c.req.header('Authorization'), config.METRICS_TOKEN))) {
       throw new DomainError('unauthorized', 'GET /metrics requires the metrics bearer token', {
         headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },

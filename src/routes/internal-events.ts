@@ -39,20 +39,20 @@ export function internalEventRoutes({ subscriptions }: InternalEventRoutesOption
       onError: (c) => renderProblem(c, new DomainError('payload_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes`)),
     }),
     async (c) => {
-      const deps = c.get('deps')
+      const deps = c.env.deps
       const settings = qstashReceiverSettings(deps.config)
       if (!settings) return renderProblem(c, new DomainError('not_found', 'QStash delivery is not configured on this deployment'))
 
       // The raw bytes, as QStash hashed them: parsing first and re-serialising would not match the signature.
       const raw = await c.req.text()
       if (!(await verifyQStashSignature({ signature: c.req.header('Upstash-Signature'), body: raw, settings }))) {
-        c.get('logger').warn({ path: c.req.path }, 'QStash delivery refused: missing or invalid Upstash-Signature')
+        c.env.logger.warn({ path: c.req.path }, 'QStash delivery refused: missing or invalid Upstash-Signature')
         return renderProblem(c, new DomainError('unauthorized', 'Missing or invalid Upstash-Signature'))
       }
       const parsed = deliverBody.safeParse(safeJson(raw))
       if (!parsed.success) {
         // Signed by QStash but not a body we publish: a bug on our side, worth an error line.
-        c.get('logger').error({ body: raw.slice(0, 200) }, 'signed QStash delivery with an unexpected body')
+        c.env.logger.error({ body: raw.slice(0, 200) }, 'signed QStash delivery with an unexpected body')
         return renderProblem(c, new DomainError('invalid', 'The body must be {"deliveryId": "<id>"}'))
       }
 
@@ -65,7 +65,7 @@ export function internalEventRoutes({ subscriptions }: InternalEventRoutesOption
         subscriptions: subscriptions(deps),
         webhookHandler: createWebhookSender({ db: deps.db.orm, timeoutMs: Math.min(10_000, Math.floor(handlerTimeoutMs * 0.9)) }),
         metrics: eventMetrics(deps.metrics),
-        logger: c.get('logger'),
+        logger: c.env.logger,
         handlerTimeoutMs,
         // Past the request's own timeout: only a request that died leaves the row to be taken over.
         runLeaseMs: deps.config.REQUEST_TIMEOUT_MS + 15_000,

@@ -16,4 +16,4 @@ const getMe = createRoute({
   responses: { 200: { description: 'The account', content: { 'application/json': { schema: userSchema } } }, ...errorResponses(401) },
 })
 
-export const meRoutes = newRouter().openapi(getMe, async (c) => c.json(await getProfile(c.get('deps'), c.get('user').id), 200))
+export const meRoutes = newRouter().openapi(getMe, async (c) => c.json(await getProfile(c.env.deps, c.get('user').id), 200))

@@ -15,7 +15,7 @@ import { newRouter, type AppEnv } from './env.ts'
 /** The URL the provider called, as it saw it: PUBLIC_URL's origin in front of the path and query. */
 function publicUrl(c: Context<AppEnv>): string {
   const url = new URL(c.req.url)
-  const base = c.get('deps').config.PUBLIC_URL
+  const base = c.env.deps.config.PUBLIC_URL
   return base ? new URL(url.pathname + url.search, base).toString() : url.toString()
 }
 
@@ -24,13 +24,13 @@ export const notificationWebhookRoutes = newRouter()
     const provider = c.req.param('provider')
     if (!isWebhookProvider(provider)) throw new DomainError('not_found', `No delivery webhook for ${provider}`)
     const rawBody = await c.req.text() // before any parsing: the signature covers these bytes
-    const result = await handleDeliveryWebhook(c.get('deps'), provider, { rawBody, headers: c.req.raw.headers, url: publicUrl(c) })
+    const result = await handleDeliveryWebhook(c.env.deps, provider, { rawBody, headers: c.req.raw.headers, url: publicUrl(c) })
     if (provider === 'smsru') return c.text(SMSRU_CALLBACK_ANSWER, 200)
     return c.json({ received: true, applied: result.applied }, 200)
   })
-  .get('/dev/inbox.json', async (c) => c.json({ items: await devInboxMessages(c.get('deps')) }, 200))
+  .get('/dev/inbox.json', async (c) => c.json({ items: await devInboxMessages(c.env.deps) }, 200))
   .get('/dev/inbox', async (c) => {
-    const page = devInboxPage(await devInboxMessages(c.get('deps')))
+    const page = devInboxPage(await devInboxMessages(c.env.deps))
     c.header('Content-Security-Policy', DEV_INBOX_CSP)
     c.header('Cache-Control', 'no-store')
     return c.html(page, 200)

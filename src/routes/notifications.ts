@@ -110,16 +110,17 @@ export const notificationRoutes = newRouter()
         : input.kind === 'apns'
           ? { kind: 'apns', token: input.token.toLowerCase(), keys: input.topic ? { topic: input.topic } : {} }
           : { kind: 'fcm', token: input.token }
-    const device = await recipients.registerDevice(c.get('deps').db.orm, c.get('user').id, registration, c.get('deps').clock.now())
+    const device = await recipients.registerDevice(c.env.deps.db.orm, c.get('user').id, registration, c.env.deps.clock.now())
     return c.json({ id: device.id, kind: device.kind }, 201)
   })
   .openapi(removeDevice, async (c) => {
-    if (!(await recipients.deleteDevice(c.get('deps').db.orm, c.get('user').id, c.req.valid('param').id))) throw new DomainError('not_found', 'No such device')
+    if (!(await recipients.deleteDevice(c.env.deps.db.orm, c.get('user').id, c.req.valid('param').id))) throw new DomainError('not_found', 'No such device')
     return c.body(null, 204)
   })
-  .openapi(getPreferences, async (c) => c.json(recipients.preferencesView(await recipients.recipientSettings(c.get('deps').db.orm, c.get('user').id)), 200))
+  .openapi(getPreferences, async (c) => c.json(recipients.preferencesView(await recipients.recipientSettings(c.env.deps.db.orm, c.get('user').id)), 200))
   .openapi(putPreferences, async (c) => {
-    const { deps, user } = c.var
+    const { deps } = c.env
+    const user = c.get('user')
     const update = c.req.valid('json') as recipients.PreferencesUpdate
     const view = await deps.db.orm.transaction(async (tx) => {
       await recipients.updatePreferences(tx, user.id, update, deps.clock.now())
@@ -128,6 +129,6 @@ export const notificationRoutes = newRouter()
     return c.json(view, 200)
   })
   .openapi(receipt, async (c) => {
-    await confirmReceipt(c.get('deps'), c.get('user').id, c.req.valid('param').id)
+    await confirmReceipt(c.env.deps, c.get('user').id, c.req.valid('param').id)
     return c.body(null, 204)
   })

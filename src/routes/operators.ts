@@ -143,25 +143,25 @@ const cancelDepartureRoute = createRoute({
 })
 
 export const operatorRoutes = newRouter()
-  .openapi(createOperatorRoute, async (c) => c.json(await discovery.createOperator(c.get('deps'), c.get('user'), c.req.valid('json')), 201))
-  .openapi(getOperatorRoute, async (c) => c.json(await discovery.getOperator(c.get('deps'), c.req.valid('param').id), 200))
-  .openapi(ownProfileRoute, async (c) => c.json(await discovery.getOwnOperator(c.get('deps'), c.get('user')), 200))
-  .openapi(listOwnToursRoute, async (c) => c.json(await discovery.listManagedTours(c.get('deps'), c.get('user'), c.req.valid('query')), 200))
-  .openapi(getOwnTourRoute, async (c) => c.json(await discovery.getManagedTour(c.get('deps'), c.get('user'), c.req.valid('param').id), 200))
+  .openapi(createOperatorRoute, async (c) => c.json(await discovery.createOperator(c.env.deps, c.get('user'), c.req.valid('json')), 201))
+  .openapi(getOperatorRoute, async (c) => c.json(await discovery.getOperator(c.env.deps, c.req.valid('param').id), 200))
+  .openapi(ownProfileRoute, async (c) => c.json(await discovery.getOwnOperator(c.env.deps, c.get('user')), 200))
+  .openapi(listOwnToursRoute, async (c) => c.json(await discovery.listManagedTours(c.env.deps, c.get('user'), c.req.valid('query')), 200))
+  .openapi(getOwnTourRoute, async (c) => c.json(await discovery.getManagedTour(c.env.deps, c.get('user'), c.req.valid('param').id), 200))
   .openapi(listOwnDeparturesRoute, async (c) =>
-    c.json({ items: await discovery.listManagedDepartures(c.get('deps'), c.get('user'), c.req.valid('param').id, c.req.valid('query')) }, 200),
+    c.json({ items: await discovery.listManagedDepartures(c.env.deps, c.get('user'), c.req.valid('param').id, c.req.valid('query')) }, 200),
   )
-  .openapi(addDepartureRoute, async (c) => c.json(await discovery.addDeparture(c.get('deps'), c.get('user'), c.req.valid('param').id, c.req.valid('json')), 201))
+  .openapi(addDepartureRoute, async (c) => c.json(await discovery.addDeparture(c.env.deps, c.get('user'), c.req.valid('param').id, c.req.valid('json')), 201))
   .openapi(generateDeparturesRoute, async (c) =>
-    c.json(await discovery.generateDepartures(c.get('deps'), c.get('user'), c.req.valid('param').id, c.req.valid('json')), 201),
+    c.json(await discovery.generateDepartures(c.env.deps, c.get('user'), c.req.valid('param').id, c.req.valid('json')), 201),
   )
-  .openapi(updateDepartureRoute, async (c) => c.json(await discovery.updateDeparture(c.get('deps'), c.get('user'), c.req.valid('param').id, c.req.valid('json')), 200))
+  .openapi(updateDepartureRoute, async (c) => c.json(await discovery.updateDeparture(c.env.deps, c.get('user'), c.req.valid('param').id, c.req.valid('json')), 200))
   .openapi(cancelDepartureRoute, async (c) => {
     // The body is optional (required: false): without one, validation is skipped and there is no reason.
     const body = (c.req.valid('json') ?? {}) as { reason?: string }
     const id = c.req.valid('param').id
     // Travellers' bookings go with the departure (full refunds); the booking pillar owns that. The catalogue view
     // after it is the same call as before, now a no-op on an already cancelled departure.
-    await booking.cancelDeparture(c.get('deps'), c.get('user'), id, { reason: 'other', ...(body.reason ? { note: body.reason } : {}) })
-    return c.json(await discovery.cancelDeparture(c.get('deps'), c.get('user'), id, body.reason), 200)
+    await booking.cancelDeparture(c.env.deps, c.get('user'), id, { reason: 'other', ...(body.reason ? { note: body.reason } : {}) })
+    return c.json(await discovery.cancelDeparture(c.env.deps, c.get('user'), id, body.reason), 200)
   })

@@ -84,7 +84,7 @@ const getRoute = createRoute({
 
 export const paymentRoutes = newRouter()
   .openapi(startRoute, async (c) => {
-    const { payment, created } = await payments.startPayment(c.get('deps'), c.get('user'), c.req.valid('param').id)
+    const { payment, created } = await payments.startPayment(c.env.deps, c.get('user'), c.req.valid('param').id)
     return created ? c.json(payment, 201) : c.json(payment, 200)
   })
-  .openapi(getRoute, async (c) => c.json(await payments.getPayment(c.get('deps'), c.get('user'), c.req.valid('param').id), 200))
+  .openapi(getRoute, async (c) => c.json(await payments.getPayment(c.env.deps, c.get('user'), c.req.valid('param').id), 200))

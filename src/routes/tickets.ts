@@ -37,6 +37,6 @@ const getKeys = createRoute({
 })
 
 export const ticketRoutes = newRouter().openapi(getKeys, async (c) => {
-  const jwks = ticketJwks(await ticketKeys(c.get('deps').config))
+  const jwks = ticketJwks(await ticketKeys(c.env.deps.config))
   return c.json(jwks, 200, { 'Cache-Control': 'public, max-age=3600' })
 })

@@ -123,19 +123,19 @@ export const tourRoutes = newRouter()
   .openapi(searchRoute, async (c) => {
     const query = c.req.valid('query')
     const lang = requestLanguage(c, query.lang)
-    const cached = await discovery.searchTours(c.get('deps'), query, lang, { waitUntil: waitUntilOf(c) })
+    const cached = await discovery.searchTours(c.env.deps, query, lang, { waitUntil: waitUntilOf(c) })
     return (await cachedResponse(c, cached, lang)) as never
   })
   .openapi(getTourRoute, async (c) => {
     const lang = requestLanguage(c)
-    const cached = await discovery.getPublicTour(c.get('deps'), c.req.valid('param').id, lang, { waitUntil: waitUntilOf(c) })
+    const cached = await discovery.getPublicTour(c.env.deps, c.req.valid('param').id, lang, { waitUntil: waitUntilOf(c) })
     return (await cachedResponse(c, cached, lang)) as never
   })
   .openapi(listDeparturesRoute, async (c) => {
-    const cached = await discovery.listPublicDepartures(c.get('deps'), c.req.valid('param').id, c.req.valid('query'), { waitUntil: waitUntilOf(c) })
+    const cached = await discovery.listPublicDepartures(c.env.deps, c.req.valid('param').id, c.req.valid('query'), { waitUntil: waitUntilOf(c) })
     return (await cachedResponse(c, cached)) as never
   })
-  .openapi(createTourRoute, async (c) => c.json(await discovery.createTour(c.get('deps'), c.get('user'), c.req.valid('json')), 201))
-  .openapi(updateTourRoute, async (c) => c.json(await discovery.updateTour(c.get('deps'), c.get('user'), c.req.valid('param').id, c.req.valid('json')), 200))
-  .openapi(publishRoute, async (c) => c.json(await discovery.publishTour(c.get('deps'), c.get('user'), c.req.valid('param').id), 200))
-  .openapi(archiveRoute, async (c) => c.json(await discovery.archiveTour(c.get('deps'), c.get('user'), c.req.valid('param').id), 200))
+  .openapi(createTourRoute, async (c) => c.json(await discovery.createTour(c.env.deps, c.get('user'), c.req.valid('json')), 201))
+  .openapi(updateTourRoute, async (c) => c.json(await discovery.updateTour(c.env.deps, c.get('user'), c.req.valid('param').id, c.req.valid('json')), 200))
+  .openapi(publishRoute, async (c) => c.json(await discovery.publishTour(c.env.deps, c.get('user'), c.req.valid('param').id), 200))
+  .openapi(archiveRoute, async (c) => c.json(await discovery.archiveTour(c.env.deps, c.get('user'), c.req.valid('param').id), 200))

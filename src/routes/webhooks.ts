@@ -35,7 +35,7 @@ export function sourceIpOf(headers: Headers, headerName: string | undefined): st
 
 async function receive(c: Context<AppEnv>, provider: ProviderName, kind?: string) {
   const rawBody = await c.req.text() // before any parsing: the signature covers these bytes
-  const deps = c.get('deps')
+  const deps = c.env.deps
   const sourceIp = sourceIpOf(c.req.raw.headers, deps.config.TRUSTED_PROXY_IP_HEADER)
   return payments.handleWebhook(deps, provider, {
     rawBody,
@@ -73,12 +73,12 @@ export const webhookRoutes = newRouter()
  */
 export const sandboxPageRoutes = newRouter()
   .get('/sandbox/payments/:id', (c) => {
-    if (!c.get('deps').payments?.sandbox) throw new DomainError('not_found', 'The sandbox provider is not configured')
+    if (!c.env.deps.payments?.sandbox) throw new DomainError('not_found', 'The sandbox provider is not configured')
     const id = c.req.param('id')
     return c.json({ providerPaymentId: id, approve: `/sandbox/payments/${id}/approve`, decline: `/sandbox/payments/${id}/decline` }, 200)
   })
   .post('/sandbox/payments/:id/:decision{approve|decline}', async (c) => {
-    const sandbox = c.get('deps').payments?.sandbox
+    const sandbox = c.env.deps.payments?.sandbox
     if (!sandbox) throw new DomainError('not_found', 'The sandbox provider is not configured')
     const id = c.req.param('id')
     const payment = c.req.param('decision') === 'approve' ? await sandbox.approve(id) : await sandbox.decline(id)

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
 import { afterEach, describe, expect, it } from 'vitest'
 import { envelope, type FixedHeaders } from '../core/http/envelope.ts'
+import { MatchRecorder } from '../core/http/match-recorder.ts'
 import { createLogger } from '../core/monitoring/logger.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import type { Deps } from '../deps.ts'
@@ -19,11 +20,11 @@ afterEach(async () => {
 /** A real Node server running the envelope with the Node sink, as `npm start` does. */
 async function serveApp(app: Hono): Promise<string> {
   const deps = { metrics: new MetricsRegistry(), logger: createLogger({ level: 'silent' }) } as unknown as Deps
-  const root = new Hono()
-  root.use('*', envelope({ deps, headers: FIXED_HEADERS, timeoutMs: 5_000, headerSink: nodeResponseHeaders }))
-  root.route('/', app)
+  const routes = new MatchRecorder()
+  const root = new Hono({ router: routes }).route('/', app)
+  const fetch = envelope(root.fetch, { deps, routes, headers: FIXED_HEADERS, timeoutMs: 5_000, headerSink: nodeResponseHeaders })
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: root.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
+    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
   })
   closers.push(() => new Promise((resolve) => server.close(() => resolve())))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -78,8 +79,7 @@ describe('the Node response-header sink', () => {
     }
     async function answer(write: (res: ServerResponse) => void): Promise<Response> {
       const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
-        const c = { env: { outgoing: res } } as unknown as Context
-        expect(nodeResponseHeaders(c, fixed, 'id-1')).toBe(true)
+        expect(nodeResponseHeaders({ outgoing: res }, fixed, 'id-1')).toBe(true)
         write(res)
       })
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -1,6 +1,6 @@
 /**
  * Node's fast path for the headers every answer carries. @hono/node-server hands the app its `ServerResponse` as
- * `c.env.outgoing` and ends every answer with one `writeHead(status, headers)`. Rather than setting the fixed
+ * `outgoing` in its bindings and ends every answer with one `writeHead(status, headers)`. Rather than setting the fixed
  * headers on the Fetch API `Headers` (~8 µs on Node 20: undici validates every name and value, and the adapter
  * converts the set back) or calling `setHeader` seven times (which also switches Node's writeHead to its slow
  * path, re-setting each of the answer's own headers one by one), the sink leaves the fixed set on the response and
@@ -24,8 +24,8 @@ const FIXED = Symbol('kamhub.fixedHeaders')
 const REQUEST_ID = Symbol('kamhub.requestId')
 const ORIGINAL = Symbol('kamhub.writeHead')
 
-export const nodeResponseHeaders: HeaderSink = (c, fixed, requestId) => {
-  const outgoing = (c.env as { outgoing?: NodeOutgoing } | undefined)?.outgoing
+export const nodeResponseHeaders: HeaderSink = (runtime, fixed, requestId) => {
+  const outgoing = (runtime as { outgoing?: NodeOutgoing } | undefined)?.outgoing
   if (!outgoing || typeof outgoing.writeHead !== 'function' || outgoing.headersSent) return false
   outgoing[FIXED] = fixed
   outgoing[REQUEST_ID] = requestId

@@ -5,7 +5,6 @@
  * migrate` applies them before `wrangler deploy`. Never imports PGlite or `node:` modules (postgres.js brings its own
  * `node:` polyfill imports, served by `nodejs_compat`).
  */
-import type { Context } from 'hono'
 // Bundled as text modules by the `[[rules]]` in wrangler.toml, so /docs renders with no file system and no CDN.
 import swaggerUiBundle from 'swagger-ui-dist/swagger-ui-bundle.js'
 import swaggerUiCss from 'swagger-ui-dist/swagger-ui.css'
@@ -81,10 +80,10 @@ function isolateFor(env: WorkerEnv): Isolate {
   const app = createApp(deps, {
     // A workerd timer ends with the request that set it: one shared timer would miss the next request's deadline.
     deadlines: perRequestDeadlines,
-    scope: (c: Context) => {
-      const db = requestDatabase(c.env as WorkerEnv, config, observe)
+    scope: (runtime, ctx) => {
+      const db = requestDatabase(runtime as WorkerEnv, config, observe)
       // The kick runs after the answer is sent, on this request's database client (a socket cannot outlive it).
-      return { db, events: { afterCommit: () => c.executionCtx.waitUntil(edge.kick(db)), lagSeconds: () => lagSeconds(db) } }
+      return { db, events: { afterCommit: () => ctx!.waitUntil(edge.kick(db)), lagSeconds: () => lagSeconds(db) } }
     },
   })
   isolate = { deps, app, edge, observe }

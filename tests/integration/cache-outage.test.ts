@@ -55,7 +55,7 @@ beforeAll(async () => {
   // Stands in for a catalogue read: the loader is the database.
   t.app.get('/test/tours/:id', async (c) => {
     const id = c.req.param('id')
-    return c.json(await c.var.deps.cache.getOrLoad(`tour:${id}`, async () => ({ id, load: ++loads }), { ttlSeconds: 60 }))
+    return c.json(await c.env.deps.cache.getOrLoad(`tour:${id}`, async () => ({ id, load: ++loads }), { ttlSeconds: 60 }))
   })
 })
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sql } from 'drizzle-orm'
+import type { MatchRecorder } from '../../src/core/http/match-recorder.ts'
 import { startTestApp, type TestApp } from '../support/app.ts'
 import { captureLogs, type CapturedLogs } from '../support/logs.ts'
 import { MetricsRegistry } from '../../src/core/monitoring/metrics.ts'
@@ -18,7 +19,7 @@ describe('/metrics after real requests', () => {
     t = await startTestApp()
     // A route that queries through the ORM like every pillar will (the readiness ping uses the raw client and is
     // deliberately not in the statement histogram: probes every few seconds would drown real queries).
-    t.app.get('/test/db/:id', async (c) => c.json(await queryRows(c.var.deps.db.orm, sql`select ${c.req.param('id')}::int as id`)))
+    t.app.get('/test/db/:id', async (c) => c.json(await queryRows(c.env.deps.db.orm, sql`select ${c.req.param('id')}::int as id`)))
     await t.app.request('/health/live')
     await t.app.request('/health/live')
     await t.app.request('/docs/assets/nope.css') // a matched pattern answering 404
@@ -150,7 +151,8 @@ describe('hot path', () => {
     const t = await startTestApp()
     try {
       await t.app.request('/health/live')
-      expect((t.app.router as unknown as { activeRouter?: { name: string } }).activeRouter?.name).toBe('RegExpRouter')
+      const recorded = t.app.router as unknown as MatchRecorder
+      expect((recorded.inner as unknown as { activeRouter?: { name: string } }).activeRouter?.name).toBe('RegExpRouter')
       // The docs script is still served, by the `:name` route.
       expect((await t.app.request('/docs/assets/init.js')).headers.get('content-type')).toContain('javascript')
     } finally {

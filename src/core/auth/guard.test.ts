@@ -7,21 +7,20 @@ import { onError } from '../http/on-error.ts'
 import { createLogger } from '../monitoring/logger.ts'
 import type { Deps } from '../../deps.ts'
 import type { AuthUser } from './principal.ts'
+import { RequestScope, type AppEnv } from '../http/request-scope.ts'
 
 const config = parseConfig({ NODE_ENV: 'test', JWT_SECRET: 'guard-test-secret-guard-test-secret-123' })
 const now = new Date('2026-11-01T10:00:00Z')
-const deps = { config, clock: { now: () => now } } as unknown as Deps
+const deps = { config, clock: { now: () => now }, logger: createLogger({ level: 'silent' }) } as unknown as Deps
 
+/** The guards behind routes, each request with its scope as the app's envelope gives it (`c.env`). */
 function app() {
-  return new Hono<{ Variables: { deps: Deps; user: AuthUser } }>()
-    .use('*', async (c, next) => {
-      c.set('deps', deps)
-      await next()
-    })
+  const routes = new Hono<AppEnv>()
     .get('/me', requireAuth(), (c) => c.json(c.get('user')))
     .get('/admin', requireAuth(), requireRole('admin'), (c) => c.text('ok'))
     .get('/unguarded-role', requireRole('admin'), (c) => c.text('ok'))
-    .onError(onError(() => createLogger({ level: 'silent' })))
+    .onError(onError())
+  return { request: (path: string, init?: RequestInit) => routes.request(path, init, new RequestScope('guard-test', deps)) }
 }
 
 const traveller: AuthUser = { id: '0b8c1a52-2f1e-4f4a-9f57-3f1f5d1a2b3c', email: 'anna@example.com', role: 'traveller' }

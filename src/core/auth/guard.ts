@@ -5,13 +5,13 @@
  * The token itself never appears in an error.
  */
 import type { MiddlewareHandler } from 'hono'
-import type { Deps } from '../../deps.ts'
+import type { AppEnv } from '../http/request-scope.ts'
 import { jwtSecret } from '../config/schema.ts'
 import { DomainError } from '../errors.ts'
 import type { AuthUser, Role } from './principal.ts'
 import { verifyAccessToken } from './tokens.ts'
 
-type GuardEnv = { Variables: { deps: Deps; user: AuthUser } }
+type GuardEnv = AppEnv
 
 const REALM = 'Bearer realm="kamhub"'
 const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i
@@ -22,7 +22,7 @@ export function requireAuth(): MiddlewareHandler<GuardEnv> {
     if (!header) throw unauthorized('Missing bearer token', REALM)
     const match = BEARER.exec(header.trim())
     if (!match) throw unauthorized('The Authorization header must be "Bearer <token>"', `${REALM}, error="invalid_request"`)
-    const { config, clock } = c.get('deps')
+    const { config, clock } = c.env.deps
     const user = await verifyAccessToken(match[1]!, { secret: jwtSecret(config), issuer: config.JWT_ISSUER, now: clock.now() })
     if (!user) throw unauthorized('The access token is invalid or expired', `${REALM}, error="invalid_token"`)
     c.set('user', user)

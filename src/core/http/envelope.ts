@@ -1,31 +1,42 @@
 /**
- * What every request gets, in one middleware: its id (`X-Request-Id` in and out), the services on the context, a
- * request-scoped logger, the security headers, a deadline (504 past REQUEST_TIMEOUT_MS), and afterwards one access
- * line plus the HTTP metrics.
+ * What every request gets, wrapped around the app's `fetch`: its id (`X-Request-Id` in and out), its scope (the
+ * services, a request logger: Hono's `c.env`, see request-scope.ts), the security headers, a deadline (504 past
+ * REQUEST_TIMEOUT_MS), and afterwards one access line plus the HTTP metrics.
  *
- * Why one middleware and not six: each Hono middleware is another async frame and promise per request, and the
- * stock secure-headers middleware sets every header through the Fetch API `Headers` after the answer is built,
- * the single most expensive step of a small answer on Node (see runtime/node-response-headers.ts).
+ * Why around `fetch` and not a Hono middleware: a middleware puts every request on Hono's asynchronous compose chain
+ * and @hono/node-server's asynchronous answer path (a close listener, two more awaits), which cost a fifth of a
+ * small answer's throughput at saturation on this 2-core machine (npm run bench: one empty `await next()`
+ * middleware on a bare app). Here a synchronous route answers synchronously; an asynchronous one is awaited once.
+ * Why one piece and not six: the stock secure-headers middleware sets every header through the Fetch API `Headers`
+ * after the answer is built, the most expensive step of a small answer on Node (see runtime/node-response-headers.ts).
  */
-import type { Context, MiddlewareHandler } from 'hono'
-import { routePath } from 'hono/route'
+import type { ExecutionContext } from 'hono'
 import type { Deps } from '../../deps.ts'
 import type { Logger } from '../monitoring/logger.ts'
 import type { HistogramSeries, MetricsRegistry } from '../monitoring/metrics.ts'
 import { DomainError } from '../errors.ts'
 import { accessLog } from '../monitoring/access-log.ts'
-import { renderProblem } from './on-error.ts'
+import { problemResponse, toDomainError } from './on-error.ts'
 import { sharedDeadlines, type WatchDeadline } from '../deadlines.ts'
+import { RequestScope } from './request-scope.ts'
+import type { MatchRecorder } from './match-recorder.ts'
 
 const REQUEST_ID = 'X-Request-Id'
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/
 /** Health probes and scrapes log at debug, so production logs are about traffic, not load balancers. */
 const QUIET = /^\/(health\/|metrics$)/
 
+/** The app's own fetch, which takes the request's scope as its bindings (`c.env`). */
+export type ScopedFetch = (request: Request, scope: RequestScope, ctx?: ExecutionContext) => Response | Promise<Response>
+/** What a runtime calls: its own bindings and context as the second and third argument. */
+export type RuntimeFetch = (request: Request, runtime?: unknown, ctx?: ExecutionContext) => Response | Promise<Response>
+
 export interface EnvelopeOptions {
   deps: Deps
+  /** Where the router records each request's route (the app's router). */
+  routes: MatchRecorder
   /** Per-request overrides of the shared deps (the Worker's per-request database client). */
-  scope?: (c: Context) => Partial<Deps>
+  scope?: (runtime: unknown, ctx: ExecutionContext | undefined) => Partial<Deps>
   /** Response headers every answer carries unless the route set its own value. */
   headers: Record<string, string>
   /**
@@ -52,7 +63,7 @@ export interface FixedHeaders {
 }
 
 /** Puts `fixed` and the request id on the runtime's response; false when it cannot (then `Headers` are used). */
-export type HeaderSink = (c: Context, fixed: FixedHeaders, requestId: string) => boolean
+export type HeaderSink = (runtime: unknown, fixed: FixedHeaders, requestId: string) => boolean
 
 function prepareFixedHeaders(headers: Record<string, string>): FixedHeaders {
   const pairs = Object.entries(headers)
@@ -64,38 +75,58 @@ function prepareFixedHeaders(headers: Record<string, string>): FixedHeaders {
 }
 
 /** A caller's id is kept when it is a sane token (so an app or a proxy can follow one request); else a new UUID. */
-export function requestIdFrom(incoming: string | undefined): string {
+export function requestIdFrom(incoming: string | null | undefined): string {
   return incoming && SAFE_ID.test(incoming) ? incoming : crypto.randomUUID()
 }
 
-export function envelope({ deps, scope, headers, secureTransportHeaders = {}, timeoutMs, headerSink, deadlines = sharedDeadlines }: EnvelopeOptions): MiddlewareHandler {
+export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeFetch {
+  const { deps, routes, scope: scoped, headers, secureTransportHeaders = {}, timeoutMs, headerSink, deadlines = sharedDeadlines } = options
   const { metrics, logger } = deps
   const observe = httpMetrics(metrics, logger)
   const plainFixed = prepareFixedHeaders(headers)
   const secureFixed = prepareFixedHeaders({ ...headers, ...secureTransportHeaders })
   const watch = deadlines(timeoutMs)
 
-  return async function envelopeMiddleware(c, next) {
-    const startedAt = performance.now()
-    const requestId = requestIdFrom(c.req.header(REQUEST_ID))
-    c.set('requestId', requestId)
-    c.set('deps', scope ? { ...deps, ...scope(c) } : deps)
-    c.set('logger', lazyChild(logger, { requestId }))
-    const fixed = arrivedOverTls(c) ? secureFixed : plainFixed
-    const sunk = headerSink?.(c, fixed, requestId) ?? false
-    observe.started()
-    try {
-      await withDeadline(next(), watch, () => {
-        c.res = renderProblem(c, new DomainError('timeout', `The request took longer than ${timeoutMs} ms`))
-      })
-    } finally {
-      if (!sunk) {
-        const res = c.res.headers
-        for (const [name, value] of fixed.pairs) if (!res.has(name)) res.set(name, value)
-        res.set(REQUEST_ID, requestId)
-      }
-      observe.finished(c, requestId, startedAt)
+  /** The last step of every answer: headers when the runtime took none, then the access line and the metrics. */
+  const finish = (request: Request, scope: RequestScope, fixed: FixedHeaders | undefined, startedAt: number, res: Response): Response => {
+    if (fixed) {
+      const own = res.headers
+      for (const [name, value] of fixed.pairs) if (!own.has(name)) own.set(name, value)
+      own.set(REQUEST_ID, scope.requestId)
     }
+    observe.finished(request, scope, res.status, startedAt)
+    return res
+  }
+  /** An error Hono's own error handler let through (it threw itself): still a problem+json answer. */
+  const failed = (request: Request, scope: RequestScope, error: unknown): Response => {
+    const domain = toDomainError(error)
+    if (domain.status >= 500) scope.logger.error({ err: error, code: domain.code }, 'request failed')
+    return problemResponse(domain, routedPath(request, scope), scope.requestId)
+  }
+
+  return function envelopeFetch(request, runtime, ctx) {
+    const startedAt = performance.now()
+    const requestId = requestIdFrom(request.headers.get(REQUEST_ID))
+    const scope = new RequestScope(requestId, scoped ? { ...deps, ...scoped(runtime, ctx) } : deps, runtime)
+    const fixed = arrivedOverTls(request) ? secureFixed : plainFixed
+    // Taken by the runtime (Node writes them with the status line), or set on the answer's Headers at the end.
+    const unsunk = headerSink?.(runtime, fixed, requestId) ? undefined : fixed
+    observe.started()
+    routes.recordInto = scope
+    let answer: Response | Promise<Response>
+    try {
+      answer = fetch(request, scope, ctx)
+    } catch (error) {
+      answer = failed(request, scope, error)
+    } finally {
+      routes.recordInto = undefined
+    }
+    if (!(answer instanceof Promise)) return finish(request, scope, unsunk, startedAt, answer)
+    const timedOut = () => problemResponse(new DomainError('timeout', `The request took longer than ${timeoutMs} ms`), scope.path, requestId)
+    return withDeadline(answer, watch, timedOut).then(
+      (res) => finish(request, scope, unsunk, startedAt, res),
+      (error: unknown) => finish(request, scope, unsunk, startedAt, failed(request, scope, error)),
+    )
   }
 }
 
@@ -104,12 +135,12 @@ export function envelope({ deps, scope, headers, secureTransportHeaders = {}, ti
  * proxy in front does. Trusting a forged header here is harmless: it can only add HSTS to a plain-HTTP answer, which
  * browsers ignore there (RFC 6797 §8.1).
  */
-function arrivedOverTls(c: Context): boolean {
-  if (c.req.url.startsWith('https:')) return true
-  const xForwardedProto = c.req.header('X-Forwarded-Proto')
-  if (xForwardedProto !== undefined) return firstListItem(xForwardedProto).toLowerCase() === 'https'
-  const forwarded = c.req.header('Forwarded')
-  return forwarded !== undefined && forwardedProto(forwarded) === 'https'
+function arrivedOverTls(request: Request): boolean {
+  if (request.url.startsWith('https:')) return true
+  const xForwardedProto = request.headers.get('X-Forwarded-Proto')
+  if (xForwardedProto !== null) return firstListItem(xForwardedProto).toLowerCase() === 'https'
+  const forwarded = request.headers.get('Forwarded')
+  return forwarded !== null && forwardedProto(forwarded) === 'https'
 }
 
 /** The client's end of a proxy list (`a, b` → `a`): the first proxy records what the client used. */
@@ -127,22 +158,24 @@ function forwardedProto(value: string): string | undefined {
   return undefined
 }
 
+/** The path the router saw; parsed here only when the app failed before routing. */
+function routedPath(request: Request, scope: RequestScope): string {
+  return scope.path || new URL(request.url).pathname
+}
+
 /**
- * Waits for the handler, or answers through `onTimeout` when it is still running at its deadline. The handler is
- * not cancelled (JavaScript cannot); its late result is dropped. One promise per request: a `Promise.race` with a
- * deadline promise and a `finally` costs three more promises and their reactions.
+ * The answer, or `onTimeout()`'s when the handler is still running at its deadline. The handler is not cancelled
+ * (JavaScript cannot); its late result is dropped. One promise per request: a `Promise.race` with a deadline promise
+ * and a `finally` costs three more promises and their reactions.
  */
-function withDeadline(work: Promise<void>, watch: WatchDeadline, onTimeout: () => void): Promise<void> {
+function withDeadline(work: Promise<Response>, watch: WatchDeadline, onTimeout: () => Response): Promise<Response> {
   // A promise settles once: whichever of the deadline and the work comes second is a no-op.
-  return new Promise<void>((resolve, reject) => {
-    const deadline = watch(() => {
-      onTimeout()
-      resolve()
-    })
+  return new Promise<Response>((resolve, reject) => {
+    const deadline = watch(() => resolve(onTimeout()))
     work.then(
-      () => {
+      (res) => {
         deadline.finish()
-        resolve()
+        resolve(res)
       },
       (error: unknown) => {
         deadline.finish()
@@ -151,35 +184,6 @@ function withDeadline(work: Promise<void>, watch: WatchDeadline, onTimeout: () =
     )
   })
 }
-
-/**
- * A request logger made on first use. Most requests never log beyond the access line (written by the root logger
- * here), and a pino child costs a redaction pass and a JSON serialisation of its bindings.
- */
-function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
-  return new Proxy<LazyLogger>({ root: logger, bindings }, lazyLoggerHandler) as unknown as Logger
-}
-
-interface LazyLogger {
-  root: Logger
-  bindings: Record<string, unknown>
-  child?: Logger
-}
-
-// One handler for every request's logger: the per-request part is the small target.
-const lazyLoggerHandler: ProxyHandler<LazyLogger> = {
-  get(target, property) {
-    const child = childOf(target)
-    const value = Reflect.get(child, property, child) as unknown
-    return typeof value === 'function' ? value.bind(child) : value
-  },
-  has(target, property) {
-    return property in childOf(target)
-  },
-}
-
-/** The request's pino child, made on first use. */
-const childOf = (target: LazyLogger): Logger => (target.child ??= target.root.child(target.bindings))
 
 function httpMetrics(metrics: MetricsRegistry, logger: Logger) {
   const access = accessLog(logger)
@@ -202,23 +206,17 @@ function httpMetrics(metrics: MetricsRegistry, logger: Logger) {
   }
   return {
     started: () => inFlight.inc(),
-    finished(c: Context, requestId: string, startedAt: number) {
+    finished(request: Request, scope: RequestScope, status: number, startedAt: number) {
       inFlight.dec()
-      const status = c.res.status
-      const route = status === 404 || status === 405 ? matchedRoute(c) : routePath(c, -1)
+      // A 404 or 405 from a route (an unknown id) keeps its route; a request no route matched is labelled once.
+      const route = scope.route === '' || ((status === 404 || status === 405) && scope.route.endsWith('*')) ? 'unmatched' : scope.route
       const durationSeconds = (performance.now() - startedAt) / 1000
-      const method = c.req.method
+      const method = request.method
       seriesOf(route, method, status).observe(durationSeconds)
-      const path = c.req.path
+      const path = routedPath(request, scope)
       const level = status >= 500 ? 'error' : QUIET.test(path) ? 'debug' : 'info'
       // Health probes log at debug: at the usual info level their record is not even built.
-      if (logger.isLevelEnabled(level)) access(level, { requestId, method, path, route, status, durationMs: Math.round(durationSeconds * 1e5) / 100 })
+      if (logger.isLevelEnabled(level)) access(level, { requestId: scope.requestId, method, path, route, status, durationMs: Math.round(durationSeconds * 1e5) / 100 })
     },
   }
-}
-
-/** An unmatched request would otherwise be labelled with the catch-all middleware's `*`. */
-function matchedRoute(c: Context): string {
-  const path = routePath(c, -1)
-  return path.endsWith('*') ? 'unmatched' : path
 }

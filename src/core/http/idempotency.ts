@@ -18,7 +18,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
-import type { Deps } from '../../deps.ts'
+import type { AppEnv } from './request-scope.ts'
 import type { AuthUser } from '../auth/principal.ts'
 import { DomainError } from '../errors.ts'
 import { claimKey, completeKey, releaseKey, type StoredAnswer } from './idempotency-store.ts'
@@ -50,7 +50,7 @@ export interface IdempotencyOptions {
   replayHeaders?: readonly string[]
 }
 
-type IdempotencyEnv = { Variables: { deps: Deps; user: AuthUser } }
+type IdempotencyEnv = AppEnv
 
 const MAX_KEY_LENGTH = 255
 // Visible ASCII and spaces: keys are UUIDs or similar tokens; control characters never belong in one.
@@ -71,7 +71,7 @@ export function idempotent({
       if (!required) return next()
       throw invalidKey(`The ${IDEMPOTENCY_HEADER} header is required on this request (a unique value, e.g. a UUID, per operation)`)
     }
-    const { db, clock, config } = c.get('deps')
+    const { db, clock, config } = c.env.deps
     const user = c.get('user') as AuthUser | undefined
     const scope = `${user ? `user:${user.id}` : ANONYMOUS_PRINCIPAL} ${c.req.method} ${routePath(c)}`
     const fingerprint = await requestFingerprint(c)

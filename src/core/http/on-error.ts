@@ -6,7 +6,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { DomainError, fromDatabaseError, type ErrorCode } from '../errors.ts'
-import type { Logger } from '../monitoring/logger.ts'
+import type { AppEnv } from './request-scope.ts'
 import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts'
 
 export function toDomainError(error: unknown): DomainError {
@@ -32,24 +32,29 @@ function fromHttpException(error: HTTPException): DomainError {
   return new DomainError(byStatus[error.status] ?? 'internal', message || 'Request failed')
 }
 
-export function renderProblem(c: Context, error: DomainError): Response {
-  const body = problemBody({
-    status: error.status,
-    code: error.code,
-    detail: error.detail,
-    instance: c.req.path,
-    requestId: c.get('requestId'),
-    errors: error.extra.errors,
-  })
-  const headers: Record<string, string> = { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.extra.headers }
-  if (error.extra.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.extra.retryAfterSeconds)
-  return c.body(JSON.stringify(body), error.status as 400, headers)
+export function renderProblem(c: Context<AppEnv>, error: DomainError): Response {
+  const { body, headers } = problemParts(error, c.req.path, c.env.requestId)
+  // Through the context: headers a middleware set before the failure (CORS) stay on the answer.
+  return c.body(body, error.status as 400, headers)
 }
 
-export function onError(getLogger: (c: Context) => Logger) {
-  return (error: Error, c: Context) => {
+/** The same answer without a Hono context: for the envelope, when the app itself failed or ran out of time. */
+export function problemResponse(error: DomainError, instance: string, requestId: string): Response {
+  const { body, headers } = problemParts(error, instance, requestId)
+  return new Response(body, { status: error.status, headers })
+}
+
+function problemParts(error: DomainError, instance: string, requestId: string) {
+  const body = problemBody({ status: error.status, code: error.code, detail: error.detail, instance, requestId, errors: error.extra.errors })
+  const headers: Record<string, string> = { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.extra.headers }
+  if (error.extra.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.extra.retryAfterSeconds)
+  return { body: JSON.stringify(body), headers }
+}
+
+export function onError() {
+  return (error: Error, c: Context<AppEnv>) => {
     const domain = toDomainError(error)
-    if (domain.status >= 500) getLogger(c).error({ err: error, code: domain.code }, 'request failed')
+    if (domain.status >= 500) c.env.logger.error({ err: error, code: domain.code }, 'request failed')
     return renderProblem(c, domain)
   }
 }

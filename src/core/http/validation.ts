@@ -19,7 +19,7 @@ export function validationProblem(c: Context, error: ZodError, target?: string) 
     code: 'invalid',
     detail: `The request is invalid: ${errors.map((e) => e.path).join(', ')}`,
     instance: c.req.path,
-    requestId: c.get('requestId'),
+    requestId: c.env.requestId,
     errors,
   })
   return c.body(JSON.stringify(body), 400, { 'Content-Type': PROBLEM_CONTENT_TYPE })

@@ -1,0 +1,41 @@
+/**
+ * What a request carries through the app, as Hono's `c.env`: its id, the services (a Worker's per-request database
+ * among them), a request logger made on first use, where the router sent it, and the runtime's own second `fetch`
+ * argument (Node's `{ incoming, outgoing }`, a Worker's bindings).
+ *
+ * Why `c.env` and not `c.set(...)`: variables can only be set by a Hono middleware, and the first middleware turns
+ * every request into Hono's asynchronous compose chain plus @hono/node-server's asynchronous answer path — a fifth
+ * of a small answer's throughput at saturation (npm run bench). The envelope (envelope.ts) wraps the app's `fetch`
+ * instead and hands the scope in as the bindings, so a route without middleware answers synchronously.
+ */
+import type { Deps } from '../../deps.ts'
+import type { Logger } from '../monitoring/logger.ts'
+import type { AuthUser } from '../auth/principal.ts'
+
+/** The Hono environment of every route: the scope as `c.env`, the caller once authenticated as `c.get('user')`. */
+export type AppEnv = {
+  Bindings: RequestScope
+  Variables: { user: AuthUser }
+}
+
+export class RequestScope {
+  #logger: Logger | undefined
+  /** The routed path and the pattern it matched ('' until routed, or when nothing matched): see MatchRecorder. */
+  path = ''
+  route = ''
+
+  constructor(
+    readonly requestId: string,
+    readonly deps: Deps,
+    /** The runtime's own bindings: what `fetch` was given as its second argument. */
+    readonly runtime: unknown = undefined,
+  ) {}
+
+  /**
+   * The request's logger (every line carries the request id), made on first use: most requests log nothing but the
+   * access line, and a pino child costs a redaction pass and a serialisation of its bindings.
+   */
+  get logger(): Logger {
+    return (this.#logger ??= this.deps.logger.child({ requestId: this.requestId }))
+  }
+}
