@@ -122,7 +122,7 @@ export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeF
       routes.recordInto = undefined
     }
     if (!(answer instanceof Promise)) return finish(request, scope, unsunk, startedAt, answer)
-    const timedOut = () => problemResponse(new DomainError('timeout', `The request took longer than ${timeoutMs} ms`), scope.path, requestId)
+    const timedOut = () => problemResponse(new DomainError('timeout', `The request took longer than ${timeoutMs} ms`), routedPath(request, scope), requestId)
     return withDeadline(answer, watch, timedOut).then(
       (res) => finish(request, scope, unsunk, startedAt, res),
       (error: unknown) => finish(request, scope, unsunk, startedAt, failed(request, scope, error)),
