@@ -4,6 +4,7 @@
  * them); inside, CORS when configured, and for the JSON API's writes the body limit and content type. 405 is
  * decided in the not-found handler.
  */
+import type { ExecutionContext } from 'hono'
 import { cors } from 'hono/cors'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps.ts'
@@ -13,7 +14,6 @@ import { internalEventRoutes } from './routes/internal-events.ts'
 import { newRouter } from './routes/env.ts'
 import { registerProcessMetrics } from './core/monitoring/process.ts'
 import { requireJsonBody } from './core/http/content-type.ts'
-import type { ExecutionContext } from 'hono'
 import { envelope, type HeaderSink } from './core/http/envelope.ts'
 import { MatchRecorder } from './core/http/match-recorder.ts'
 import type { WatchDeadline } from './core/deadlines.ts'
@@ -38,6 +38,13 @@ import { paymentRoutes } from './routes/payments.ts'
 import { sandboxPageRoutes, webhookRoutes } from './routes/webhooks.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { notificationWebhookRoutes } from './routes/notification-webhooks.ts'
+
+/**
+ * The methods whose bodies are read: the body limit and the JSON check run on these only. A GET or HEAD body is never
+ * read, the stock body limit would build a full Fetch Request to look for one, and a read that matches no middleware
+ * stays off Hono's asynchronous chain (see core/http/envelope.ts).
+ */
+const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE']
 
 export interface AppOptions {
   /**
@@ -75,9 +82,6 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     maxSize: config.BODY_LIMIT_BYTES,
     onError: (c) => renderProblem(c, new DomainError('payload_too_large', `The request body exceeds ${config.BODY_LIMIT_BYTES} bytes`)),
   })
-  // Only on methods that carry a body: GET and HEAD bodies are never read, the stock body limit would build a full
-  // Fetch Request to look for one, and a read that matches no middleware stays off Hono's asynchronous chain.
-  const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE']
   app.on(WRITES, ['/v1/*', '/webhooks/*'], bodyCap)
   app.on(WRITES, '/v1/*', requireJsonBody())
 
