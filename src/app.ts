@@ -121,7 +121,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     }
     return renderProblem(c, new DomainError('not_found', `No route for ${c.req.method} ${c.req.path}`))
   })
-  app.onError(onError())
+  app.onError(onError)
   // Every way in (a runtime's fetch, app.request in tests, the typed client) goes through the envelope.
   routes.fetch = envelope(routes.fetch, {
     deps,

@@ -19,7 +19,7 @@ const deps = { config, clock: { now: () => now }, logger: createLogger({ level: 
 
 /** The routes, each request with its scope as the app's envelope gives it (`c.env`). */
 function app() {
-  const routes = new OpenAPIHono<AppEnv>().route('/', adminNotificationPreviewRoutes).onError(onError())
+  const routes = new OpenAPIHono<AppEnv>().route('/', adminNotificationPreviewRoutes).onError(onError)
   return { request: (path: string, init?: RequestInit) => routes.request(path, init, new RequestScope('preview-test', deps)) }
 }
 

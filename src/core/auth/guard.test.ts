@@ -19,7 +19,7 @@ function app() {
     .get('/me', requireAuth(), (c) => c.json(c.get('user')))
     .get('/admin', requireAuth(), requireRole('admin'), (c) => c.text('ok'))
     .get('/unguarded-role', requireRole('admin'), (c) => c.text('ok'))
-    .onError(onError())
+    .onError(onError)
   return { request: (path: string, init?: RequestInit) => routes.request(path, init, new RequestScope('guard-test', deps)) }
 }
 

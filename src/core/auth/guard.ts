@@ -11,12 +11,10 @@ import { DomainError } from '../errors.ts'
 import type { AuthUser, Role } from './principal.ts'
 import { verifyAccessToken } from './tokens.ts'
 
-type GuardEnv = AppEnv
-
 const REALM = 'Bearer realm="kamhub"'
 const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i
 
-export function requireAuth(): MiddlewareHandler<GuardEnv> {
+export function requireAuth(): MiddlewareHandler<AppEnv> {
   return async function requireAuthMiddleware(c, next) {
     const header = c.req.header('Authorization')
     if (!header) throw unauthorized('Missing bearer token', REALM)
@@ -30,7 +28,7 @@ export function requireAuth(): MiddlewareHandler<GuardEnv> {
   }
 }
 
-export function requireRole(...roles: Role[]): MiddlewareHandler<GuardEnv> {
+export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
   return async function requireRoleMiddleware(c, next) {
     const user = c.get('user') as AuthUser | undefined
     // Mounted without requireAuth: a wiring mistake, but it must still fail closed.

@@ -107,7 +107,7 @@ export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeF
   return function envelopeFetch(request, runtime, ctx) {
     const startedAt = performance.now()
     const requestId = requestIdFrom(request.headers.get(REQUEST_ID))
-    const scope = new RequestScope(requestId, scoped ? { ...deps, ...scoped(runtime, ctx) } : deps, runtime)
+    const scope = new RequestScope(requestId, scoped ? { ...deps, ...scoped(runtime, ctx) } : deps)
     const fixed = arrivedOverTls(request) ? secureFixed : plainFixed
     // Taken by the runtime (Node writes them with the status line), or set on the answer's Headers at the end.
     const unsunk = headerSink?.(runtime, fixed, requestId) ? undefined : fixed

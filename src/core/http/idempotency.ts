@@ -50,8 +50,6 @@ export interface IdempotencyOptions {
   replayHeaders?: readonly string[]
 }
 
-type IdempotencyEnv = AppEnv
-
 const MAX_KEY_LENGTH = 255
 // Visible ASCII and spaces: keys are UUIDs or similar tokens; control characters never belong in one.
 const KEY_CHARS = /^[\x20-\x7e]+$/
@@ -64,7 +62,7 @@ export function idempotent({
   lockTimeoutMs = 60_000,
   ttlHours,
   replayHeaders = DEFAULT_REPLAY_HEADERS,
-}: IdempotencyOptions = {}): MiddlewareHandler<IdempotencyEnv> {
+}: IdempotencyOptions = {}): MiddlewareHandler<AppEnv> {
   return async function idempotencyMiddleware(c, next) {
     const key = parseKey(c.req.header(IDEMPOTENCY_HEADER))
     if (key === undefined) {

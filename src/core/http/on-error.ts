@@ -51,10 +51,9 @@ function problemParts(error: DomainError, instance: string, requestId: string) {
   return { body: JSON.stringify(body), headers }
 }
 
-export function onError() {
-  return (error: Error, c: Context<AppEnv>) => {
-    const domain = toDomainError(error)
-    if (domain.status >= 500) c.env.logger.error({ err: error, code: domain.code }, 'request failed')
-    return renderProblem(c, domain)
-  }
+/** Hono's error handler: every thrown error becomes a problem+json answer; 5xx are logged with the request id. */
+export function onError(error: Error, c: Context<AppEnv>): Response {
+  const domain = toDomainError(error)
+  if (domain.status >= 500) c.env.logger.error({ err: error, code: domain.code }, 'request failed')
+  return renderProblem(c, domain)
 }

@@ -1,7 +1,6 @@
 /**
  * What a request carries through the app, as Hono's `c.env`: its id, the services (a Worker's per-request database
- * among them), a request logger made on first use, where the router sent it, and the runtime's own second `fetch`
- * argument (Node's `{ incoming, outgoing }`, a Worker's bindings).
+ * among them), a request logger made on first use, and where the router sent it.
  *
  * Why `c.env` and not `c.set(...)`: variables can only be set by a Hono middleware, and the first middleware turns
  * every request into Hono's asynchronous compose chain plus @hono/node-server's asynchronous answer path — a fifth
@@ -24,12 +23,7 @@ export class RequestScope {
   path = ''
   route = ''
 
-  constructor(
-    readonly requestId: string,
-    readonly deps: Deps,
-    /** The runtime's own bindings: what `fetch` was given as its second argument. */
-    readonly runtime: unknown = undefined,
-  ) {}
+  constructor(readonly requestId: string, readonly deps: Deps) {}
 
   /**
    * The request's logger (every line carries the request id), made on first use: most requests log nothing but the
