@@ -10,7 +10,7 @@ import { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import { registerNodeProcessMetrics } from '../core/monitoring/process.node.ts'
 import { queryObserver } from '../core/db/instrument.ts'
 import { postgresDatabase } from '../core/db/postgres.ts'
-import { pgliteDatabase } from '../core/db/pglite.ts'
+import { pgliteThreadDatabase } from '../core/db/pglite-thread.node.ts'
 import { migrate } from '../core/db/migrate.ts'
 import { loadMigrations } from '../core/db/migrations.node.ts'
 import { memoryRateLimiter, type RateLimiter } from '../core/auth/rate-limit.ts'
@@ -186,5 +186,6 @@ export async function openDatabase(config: Config, logger: Logger, metrics: Metr
   assertDevAdapterAllowed(config, 'The embedded PGlite database')
   await mkdir(config.DATA_DIR, { recursive: true })
   logger.info({ dataDir: config.DATA_DIR }, 'using the embedded PGlite database (dev only)')
-  return pgliteDatabase({ dataDir: config.DATA_DIR, observe })
+  // In its own thread: PGlite's WebAssembly (and its extensions) kept off the thread that serves HTTP.
+  return pgliteThreadDatabase({ dataDir: config.DATA_DIR, observe })
 }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import postgres from 'postgres'
 import type { Database } from '../../src/core/db/index.ts'
 import { pgliteDatabase } from '../../src/core/db/pglite.ts'
+import { pgliteThreadDatabase } from '../../src/core/db/pglite-thread.node.ts'
 import { postgresDatabase } from '../../src/core/db/postgres.ts'
 import type { QueryObserver } from '../../src/core/db/instrument.ts'
 import { withDatabase } from './global-setup.ts'
@@ -23,7 +24,9 @@ export async function openTestDatabase(options: { observe?: QueryObserver; max?:
   const target = inject('testDb')
   if (target.kind === 'pglite') {
     const tarball = new Blob([await readFile(target.templateFile)])
-    return pgliteDatabase({ loadDataDir: tarball, observe: options.observe })
+    // TEST_PGLITE=thread runs the suite on the server's adapter (PGlite in a worker thread) instead of in-process.
+    const open = process.env.TEST_PGLITE === 'thread' ? pgliteThreadDatabase : pgliteDatabase
+    return open({ loadDataDir: tarball, observe: options.observe })
   }
   const name = `${target.prefix}_${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 6)}`
   const admin = postgres(target.adminUrl, { max: 1, onnotice: () => {} })

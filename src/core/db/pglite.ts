@@ -1,9 +1,10 @@
 /**
- * The embedded default: PGlite (PostgreSQL compiled to WASM) in this process, persisted under a data directory.
- * One session only — statements queue behind an open transaction — so it is for development and tests, and is
- * refused in production unless ALLOW_DEV_ADAPTERS is set.
+ * The embedded default: PGlite (PostgreSQL compiled to WASM), persisted under a data directory, in this thread
+ * (`pgliteDatabase`: tests and the CLIs) or in its own (pglite-thread.node.ts: the Node server). One session only —
+ * statements queue behind an open transaction — so it is for development and tests, and is refused in production
+ * unless ALLOW_DEV_ADAPTERS is set.
  */
-import { PGlite, type Extensions } from '@electric-sql/pglite'
+import { PGlite, type Extensions, type QueryOptions, type Results } from '@electric-sql/pglite'
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { cube } from '@electric-sql/pglite/contrib/cube'
 import { earthdistance } from '@electric-sql/pglite/contrib/earthdistance'
@@ -29,9 +30,26 @@ export async function pgliteDatabase({ dataDir, loadDataDir, observe, extensions
   return pgliteFromClient(pg, observe)
 }
 
-export function pgliteFromClient(pg: PGlite, observe?: QueryObserver): Database {
+export type PgliteQueryOptions = Pick<QueryOptions, 'rowMode' | 'parsers'>
+
+/** What Drizzle and this adapter use of a PGlite transaction. */
+export interface PgliteTransaction {
+  query<T>(text: string, params?: unknown[], options?: PgliteQueryOptions): Promise<Results<T>>
+  exec(script: string): Promise<Results[]>
+}
+
+/** What this adapter uses of PGlite: an in-process `PGlite` is one, and so is the thread's client. */
+export interface PgliteClient extends PgliteTransaction {
+  transaction<T>(fn: (tx: PgliteTransaction) => Promise<T>): Promise<T>
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
+  close(): Promise<void>
+  readonly closed: boolean
+}
+
+export function pgliteFromClient(pg: PgliteClient, observe?: QueryObserver): Database {
   const client = observe ? instrument(pg, observe) : pg
-  const orm = drizzle({ client }) as unknown as Orm
+  // Drizzle's PGlite session calls only `query` and `transaction` (see PgliteClient), so either client drives it.
+  const orm = drizzle({ client: client as unknown as PGlite }) as unknown as Orm
   return {
     kind: 'pglite',
     orm,
@@ -62,7 +80,7 @@ export function pgliteFromClient(pg: PGlite, observe?: QueryObserver): Database 
   }
 }
 
-type Queryable = Pick<PGlite, 'query'>
+type Queryable = Pick<PgliteTransaction, 'query'>
 
 /** Times `query` on the client and inside transactions (what Drizzle's PGlite session calls). */
 function instrument<T extends Queryable>(client: T, observe: QueryObserver): T {
