@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: what the KamHub middleware stack costs, against a baseline measured in the same run.
  *
- *   full  — the whole app as `npm start` builds it (embedded PGlite, event dispatcher, every middleware, pino access
- *           log written to stdout = /dev/null), GET /health/live
+ *   full  — the whole app as `npm start` builds it (embedded PGlite in its own thread, event dispatcher, every
+ *           middleware, pino access log written to stdout = /dev/null), GET /health/live
  *   full on PostgreSQL — the same app as a deployment runs it: DATABASE_URL on a postgres.js pool (a database made
  *           for the run on BENCH_DATABASE_URL / TEST_DATABASE_URL's server, dropped after), LOG_LEVEL=info
  *   bare  — a bare Hono app, GET /hello

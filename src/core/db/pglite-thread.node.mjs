@@ -2,10 +2,11 @@
  * The embedded database's own thread: PGlite (PostgreSQL in WebAssembly) with its contrib extensions, answering the
  * main thread's messages (protocol: pglite-thread.node.ts, which owns the types).
  *
- * Why a thread: in the HTTP server's thread, PGlite's contrib extensions (dynamically linked WebAssembly side
- * modules) left V8's inline caches in Node's own stream internals megamorphic, and every request paid for it (a
- * bare hello route in the same process: −23% req/s, +7 µs CPU each), and each query's WebAssembly ran between
- * requests. Here neither touches the HTTP thread.
+ * Why a thread: loaded in the HTTP server's thread, PGlite's contrib extensions (dynamically linked WebAssembly side
+ * modules) slowed every request of the process, not only queries: a bare hello route served beside them lost 23% of
+ * its requests per second (+7 µs of CPU each; `perf` shows property stores in Node's own stream internals, the tick
+ * objects of process.nextTick, falling to V8's runtime slow path, which a process without them never takes). And
+ * each query's WebAssembly ran between requests. In this thread neither touches the HTTP thread.
  *
  * JavaScript, not TypeScript: Node loads a worker's entry itself, without the main thread's TypeScript loader.
  */

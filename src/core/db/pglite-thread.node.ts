@@ -95,7 +95,8 @@ async function startThread(workerData: { dataDir?: string; loadDataDir?: Blob; e
       try {
         result = await fn({ query: queryOn(tx), exec: execOn(tx) })
       } catch (error) {
-        await call({ op: 'end', tx, commit: false })
+        // The caller's error is the one to see, even if the rollback cannot be asked for (the thread is gone).
+        await call({ op: 'end', tx, commit: false }).catch(() => undefined)
         throw error
       }
       await call({ op: 'end', tx, commit: true })
@@ -119,9 +120,16 @@ async function startThread(workerData: { dataDir?: string; loadDataDir?: Blob; e
   }
 }
 
-/** Drizzle's parsers keep dates and intervals as PostgreSQL's text; the thread does the same for these type ids. */
-function textTypesOf(options: PgliteQueryOptions): number[] | undefined {
-  return options.parsers ? Object.keys(options.parsers).map(Number) : undefined
+/**
+ * Drizzle's parsers keep dates and intervals as PostgreSQL's text; the thread does the same for these type ids.
+ * Drizzle passes one parsers object per prepared query, so its ids are listed once.
+ */
+const textTypeLists = new WeakMap<object, number[]>()
+function textTypesOf({ parsers }: PgliteQueryOptions): number[] | undefined {
+  if (!parsers) return undefined
+  let ids = textTypeLists.get(parsers)
+  if (!ids) textTypeLists.set(parsers, (ids = Object.keys(parsers).map(Number)))
+  return ids
 }
 
 /** An error with the thread's fields (code, constraint, detail …) as its own, like PGlite's DatabaseError. */
