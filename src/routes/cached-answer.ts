@@ -26,7 +26,7 @@ export function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undef
  * gzip — or 304 when the client holds the same ETag. Mobile HTTP stacks always accept gzip, and a tour answer shrinks
  * to about a third. Not on Workers: Cloudflare compresses at its edge, and would compress again what it is handed.
  */
-export async function cachedResponse(c: Context, cached: Cached<unknown>, lang?: ContentLanguage): Promise<Response> {
+export function cachedResponse(c: Context, cached: Cached<unknown>, lang?: ContentLanguage): Response | Promise<Response> {
   const compressible = !ON_WORKERS && cached.body.length >= GZIP_MIN_CHARS
   const gzip = compressible && acceptsGzip(c.req.header('Accept-Encoding'))
   // Each encoding is its own representation with its own strong validator (RFC 9110 §8.8.3).
@@ -39,7 +39,10 @@ export async function cachedResponse(c: Context, cached: Cached<unknown>, lang?:
   headers['Content-Type'] = 'application/json'
   if (!gzip) return new Response(utf8Of(cached), { status: 200, headers })
   headers['Content-Encoding'] = 'gzip'
-  return new Response(await gzipOf(cached), { status: 200, headers })
+  // Synchronous once this value has been compressed: only the first gzip answer of a cached value waits.
+  const compressed = gzippedBytes.get(cached)
+  if (compressed) return new Response(compressed, { status: 200, headers })
+  return gzipOf(cached).then((bytes) => new Response(bytes, { status: 200, headers }))
 }
 
 /** Below this a gzip header and checksum win little over the text itself. */
@@ -84,12 +87,17 @@ function utf8Of(cached: Cached<unknown>): Uint8Array<ArrayBuffer> {
  * that fails is forgotten, so the next hit tries again instead of failing for the life of the cached value.
  */
 const gzipped = new WeakMap<Cached<unknown>, Promise<Uint8Array<ArrayBuffer>>>()
+/** The same bytes once the compression has finished, for answering without a promise. */
+const gzippedBytes = new WeakMap<Cached<unknown>, Uint8Array<ArrayBuffer>>()
 function gzipOf(cached: Cached<unknown>): Promise<Uint8Array<ArrayBuffer>> {
   let bytes = gzipped.get(cached)
   if (!bytes) {
     bytes = gzip(utf8Of(cached))
     gzipped.set(cached, bytes)
-    bytes.catch(() => gzipped.delete(cached))
+    bytes.then(
+      (done) => gzippedBytes.set(cached, done),
+      () => gzipped.delete(cached),
+    )
   }
   return bytes
 }

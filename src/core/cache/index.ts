@@ -35,6 +35,11 @@ export interface Cache {
   set<T>(key: string, value: T, options: CacheSetOptions): Promise<void>
   delete(...keys: string[]): Promise<void>
   getOrLoad<T>(key: string, load: () => Promise<T>, options: GetOrLoadOptions): Promise<T>
+  /**
+   * The fresh value when it is at hand without waiting (held in this process), else undefined: absent, stale, or
+   * behind a network round trip — then `getOrLoad` is the way. Lets a hit be answered synchronously.
+   */
+  peek<T>(key: string): T | undefined
   /** For readiness: 'up', or 'degraded' when the shared backend is failing and memory is serving. */
   health(): Promise<CacheHealth>
 }

@@ -27,6 +27,7 @@ export interface MemoryStoreOptions {
 
 export class MemoryStore implements EntryStore {
   readonly backend = 'memory'
+  readonly synchronous = true
   readonly maxEntries: number
   private readonly now: Now
   private readonly metrics: CacheMetrics | undefined

@@ -2,7 +2,7 @@
  * The cache's Prometheus series, registered once per registry (the registry returns the existing metric when a
  * second cache registers the same name). Without a registry every call is a no-op, so adapters need no branches.
  *
- * cache_requests_total{cache,result}      one per get/getOrLoad: hit | miss | stale | error (backend unavailable)
+ * cache_requests_total{cache,result}      one per get/getOrLoad (and per peek that hits): hit | miss | stale | error (backend unavailable)
  * cache_operation_duration_seconds{cache,op}  backend calls: get | set | delete | ping
  * cache_backend_errors_total{cache,op}    failed or timed-out backend calls (including set/delete)
  * cache_circuit_state{cache,state}        1 for the breaker's current state (closed | half_open | open), else 0

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryCache } from './memory.ts'
+import { ReadThroughCache } from './read-through.ts'
+import type { EntryStore } from './store.ts'
+import { cacheMetrics } from './metrics.ts'
+import { MetricsRegistry } from '../monitoring/metrics.ts'
 
 function manualClock(start = 1_700_000_000_000) {
   let t = start
@@ -160,5 +164,41 @@ describe('getOrLoad', () => {
     hung.resolve('old, and late') // the hung load finally lands: it must not overwrite the newer value
     await drain()
     expect(await cache.get('k')).toBe('new')
+  })
+})
+
+describe('peek', () => {
+  it('answers a fresh entry at once, without a promise, and counts it as a hit', async () => {
+    const metrics = new MetricsRegistry()
+    const cache = new MemoryCache({ metrics })
+    await cache.set('k', { name: 'Avachinsky' }, { ttlSeconds: 60 })
+    const value = cache.peek<{ name: string }>('k')
+    expect(value).toEqual({ name: 'Avachinsky' })
+    expect(Object.isFrozen(value)).toBe(true)
+    expect(metrics.render()).toMatch(/cache_requests_total\{cache="memory",result="hit"\} 1\b/)
+  })
+
+  it('leaves a stale or absent entry to getOrLoad, which counts it and refreshes it', async () => {
+    const { cache, bg, options, loader } = await staleEntry()
+    expect(cache.peek('k')).toBeUndefined()
+    expect(cache.peek('absent')).toBeUndefined()
+    expect(await cache.getOrLoad('k', loader.load, options)).toBe('old')
+    loader.resolve('new')
+    await bg.settle()
+    expect(cache.peek('k')).toBe('new')
+  })
+
+  it('never asks a store that answers over the network (its answer would wait for no one)', () => {
+    let reads = 0
+    const remote: EntryStore = {
+      backend: 'upstash',
+      read: async <T>() => (reads++, { entry: { value: 'v' as T, freshUntil: Number.MAX_SAFE_INTEGER } }),
+      write: async () => {},
+      delete: async () => {},
+      health: async () => ({ status: 'up', backend: 'upstash' }),
+    }
+    const cache = new ReadThroughCache(remote, { metrics: cacheMetrics(undefined, 'upstash') })
+    expect(cache.peek('k')).toBeUndefined()
+    expect(reads).toBe(0)
   })
 })

@@ -101,6 +101,20 @@ export class ReadThroughCache implements Cache {
     return (json === undefined ? undefined : (flight.value ??= readOnly(json))) as T
   }
 
+  /**
+   * A fresh hit from a store that answers at once (memory), counted as a hit; anything else is undefined and left
+   * to `getOrLoad`, which counts it (stale, miss) and does the work. A remote store is never asked here: that would
+   * be a round trip whose answer nobody waits for.
+   */
+  peek<T>(key: string): T | undefined {
+    if (!this.store.synchronous) return undefined
+    const lookup = this.read<T>(key)
+    const entry = lookup instanceof Promise ? undefined : lookup.entry
+    if (entry === undefined || this.now() >= entry.freshUntil) return undefined
+    this.metrics.result('hit')
+    return entry.value
+  }
+
   async health(): Promise<CacheHealth> {
     try {
       return await this.store.health()

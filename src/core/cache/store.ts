@@ -28,6 +28,8 @@ type MaybePromise<T> = T | Promise<T>
 export interface EntryStore {
   /** The `cache` label in metrics: 'memory' or 'upstash'. */
   readonly backend: string
+  /** True when `read` always answers at once (never a promise): `peek` may ask it. */
+  readonly synchronous?: boolean
   read<T>(key: string): MaybePromise<Lookup<T>>
   /** `json` is the value already serialised (JSON.stringify), so every store clones the same way. */
   write(key: string, json: string, lifetime: Lifetime): MaybePromise<void>

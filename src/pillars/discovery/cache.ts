@@ -64,6 +64,11 @@ export async function searchGeneration(deps: CacheDeps): Promise<string> {
   return generation(deps, cacheKeys.searchGeneration())
 }
 
+/** A tour's current generation when the cache holds it at hand (see `Cache.peek`), else undefined. */
+export function peekTourGeneration(deps: CacheDeps, tourId: string): string | undefined {
+  return deps.cache.peek<string>(cacheKeys.tourGeneration(tourId))
+}
+
 /** Reads through the cache, keeping the answer's ETag with it. */
 export async function readThrough<T>(deps: CacheDeps, key: string, load: () => Promise<T>, options: ReadOptions = {}): Promise<Cached<T>> {
   return deps.cache.getOrLoad<Cached<T>>(

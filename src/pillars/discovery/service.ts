@@ -13,7 +13,7 @@ import { jwtSecret } from '../../core/config/schema.ts'
 import { DomainError } from '../../core/errors.ts'
 import { uuidv7 } from '../../events/envelope.ts'
 import * as repo from './repo.ts'
-import { cacheKeys, invalidateTour, readThrough, searchGeneration, tourGeneration, type Cached, type ReadOptions } from './cache.ts'
+import { cacheKeys, invalidateTour, peekTourGeneration, readThrough, searchGeneration, tourGeneration, type Cached, type ReadOptions } from './cache.ts'
 import { canonicalJson, decodeCursor, digest, encodeCursor } from './cursor.ts'
 import { badTransition, departureNotFound, invalidField, noOperatorProfile, notYourTour, operatorNotFound, tourNotFound } from './errors.ts'
 import { publishDepartureCancelled, publishDepartureScheduled, publishDepartureUpdated, publishTourEvent } from './events.ts'
@@ -278,6 +278,15 @@ export async function getPublicTour(deps: DiscoveryDeps, tourId: string, lang: C
     },
     options,
   )
+}
+
+/**
+ * `getPublicTour`'s answer when the cache holds it fresh and at hand (the in-process cache), else undefined: then
+ * call `getPublicTour`. The hottest catalogue read answers without a promise this way (routes/tours.ts).
+ */
+export function peekPublicTour(deps: DiscoveryDeps, tourId: string, lang: ContentLanguage): Cached<PublicTourView> | undefined {
+  const generation = peekTourGeneration(deps, tourId)
+  return generation === undefined ? undefined : deps.cache.peek<Cached<PublicTourView>>(cacheKeys.tourDetail(tourId, generation, lang))
 }
 
 /** A published tour's open departures in [from, to) (default: the next 90 days). Cached per tour generation. */

@@ -76,6 +76,36 @@ describe('ETag and conditional requests', () => {
   })
 })
 
+describe('GET /v1/tours/{id}', () => {
+  it('answers a hit held in memory synchronously — no promise from the request to the answer — and a miss asynchronously', async () => {
+    const id = (await makeTour(t, operator, { title: 'Толбачик', titleEn: 'Tolbachik' })).id
+    const miss = t.app.fetch(new Request(`http://localhost/v1/tours/${id}`))
+    expect(miss).toBeInstanceOf(Promise)
+    const missed = await miss
+    expect(missed.status).toBe(200)
+    const hit = t.app.fetch(new Request(`http://localhost/v1/tours/${id}`))
+    expect(hit).not.toBeInstanceOf(Promise)
+    const answer = hit as Response
+    expect(answer.status).toBe(200)
+    expect(answer.headers.get('etag')).toBe(missed.headers.get('etag'))
+    expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await answer.json()).toEqual(await missed.json())
+  })
+
+  it('an id that is not a UUID is a 400 naming param.id; an unknown one a 404', async () => {
+    const bad = await get('/v1/tours/avachinsky')
+    expect(bad.status).toBe(400)
+    expect(bad.headers.get('content-type')).toBe('application/problem+json')
+    expect(await bad.json()).toMatchObject({ code: 'invalid', errors: [{ path: 'param.id' }] })
+    expect((await get('/v1/tours/0190f5a2-7c1e-7b3a-9f00-2b1c3d4e5f60')).status).toBe(404)
+  })
+
+  it('is still described in /openapi.json, with its path parameter', async () => {
+    const doc = await json<{ paths: Record<string, { get?: { parameters?: Array<{ name: string; in: string }> } }> }>(await get('/openapi.json'))
+    expect(doc.paths['/v1/tours/{id}']?.get?.parameters).toContainEqual(expect.objectContaining({ name: 'id', in: 'path' }))
+  })
+})
+
 describe('compression', () => {
   const gunzip = async (res: Response) =>
     new TextDecoder().decode(await new Response(res.body!.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer())
