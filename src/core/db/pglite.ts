@@ -1,8 +1,8 @@
 /**
  * The embedded default: PGlite (PostgreSQL compiled to WASM), persisted under a data directory, in this thread
- * (`pgliteDatabase`: tests and the CLIs) or in its own (pglite-thread.node.ts: the Node server). One session only —
- * statements queue behind an open transaction — so it is for development and tests, and is refused in production
- * unless ALLOW_DEV_ADAPTERS is set.
+ * (`pgliteDatabase`: tests and the CLIs) or in its own (pglite-thread.node.ts: the Node and Deno servers). One
+ * session only — statements queue behind an open transaction — so it is for development and tests, and is refused
+ * in production unless ALLOW_DEV_ADAPTERS is set.
  */
 import { PGlite, type Extensions, type QueryOptions, type Results } from '@electric-sql/pglite'
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
