@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
 import { afterEach, describe, expect, it } from 'vitest'
-import { envelope, type FixedHeaders } from '../core/http/envelope.ts'
+import { envelope, prepareFixedHeaders, type FixedHeaders } from '../core/http/envelope.ts'
 import { MatchRecorder } from '../core/http/match-recorder.ts'
 import { createLogger } from '../core/monitoring/logger.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
@@ -68,15 +68,7 @@ describe('the Node response-header sink', () => {
   })
 
   describe('every writeHead form Node accepts', () => {
-    const fixed: FixedHeaders = {
-      pairs: [['X-Frame-Options', 'SAMEORIGIN']],
-      bitOf: new Map([
-        ['x-frame-options', 1],
-        ['x-request-id', 2],
-      ]),
-      requestIdName: 'X-Request-Id',
-      requestIdBit: 2,
-    }
+    const fixed: FixedHeaders = prepareFixedHeaders({ 'X-Frame-Options': 'SAMEORIGIN' })
     async function answer(write: (res: ServerResponse) => void): Promise<Response> {
       const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
         expect(nodeResponseHeaders({ outgoing: res }, fixed, 'id-1')).toBe(true)
@@ -103,5 +95,15 @@ describe('the Node response-header sink', () => {
       const res = await answer((res) => res.writeHead(200, ['X-Frame-Options', 'DENY', 'Content-Type', 'text/plain']).end('x'))
       expect([res.headers.get('x-frame-options'), res.headers.get('x-request-id')]).toEqual(['DENY', 'id-1'])
     })
+  })
+})
+
+describe('fixed header names', () => {
+  it('are found in any spelling, also past the bound of remembered spellings', () => {
+    const fixed = prepareFixedHeaders({ 'X-Frame-Options': 'SAMEORIGIN' })
+    for (let i = 0; i < 300; i++) expect(fixed.bitOfSpelling(`X-Other-${i}`)).toBe(0)
+    expect(fixed.bitOfSpelling('x-FRAME-options')).toBe(1)
+    expect(fixed.bitOfSpelling('x-frame-options')).toBe(1)
+    expect(fixed.bitOfSpelling('X-Request-ID')).toBe(fixed.requestIdBit)
   })
 })

@@ -60,10 +60,7 @@ function writeHeadWithFixed(this: NodeOutgoing, status: number, ...rest: unknown
 function withFixed(own: HeaderObject | undefined, fixed: FixedHeaders, requestId: string): HeaderObject {
   let overridden = 0
   if (own) {
-    for (const name in own) {
-      const bit = fixed.bitOf.get(name.toLowerCase())
-      if (bit !== undefined) overridden |= bit
-    }
+    for (const name in own) overridden |= fixed.bitOfSpelling(name)
   }
   const merged: HeaderObject = {}
   const { pairs } = fixed

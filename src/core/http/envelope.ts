@@ -60,18 +60,32 @@ export interface FixedHeaders {
   bitOf: ReadonlyMap<string, number>
   requestIdName: string
   requestIdBit: number
+  /** `bitOf` for a header name as an answer spells it (any case), 0 when it is not a fixed one; see below. */
+  bitOfSpelling(name: string): number
 }
 
 /** Puts `fixed` and the request id on the runtime's response; false when it cannot (then `Headers` are used). */
 export type HeaderSink = (runtime: unknown, fixed: FixedHeaders, requestId: string) => boolean
 
-function prepareFixedHeaders(headers: Record<string, string>): FixedHeaders {
+export function prepareFixedHeaders(headers: Record<string, string>): FixedHeaders {
   const pairs = Object.entries(headers)
   if (pairs.length > 30) throw new Error('At most 30 fixed response headers (one bit each)')
   const bitOf = new Map(pairs.map(([name], i) => [name.toLowerCase(), 1 << i]))
   const requestIdBit = 1 << pairs.length
   bitOf.set(REQUEST_ID.toLowerCase(), requestIdBit)
-  return { pairs, bitOf, requestIdName: REQUEST_ID, requestIdBit }
+  // Remembered per spelling: an answer's header names come from code (`ETag`, `Content-Type`), so there are few, and
+  // looking one up as it is skips lower-casing it into a new string and hashing that on every answer. The bound keeps
+  // a route that echoed caller-chosen names from growing it.
+  const bySpelling = new Map<string, number>()
+  const bitOfSpelling = (name: string): number => {
+    let bit = bySpelling.get(name)
+    if (bit === undefined) {
+      bit = bitOf.get(name.toLowerCase()) ?? 0
+      if (bySpelling.size < 256) bySpelling.set(name, bit)
+    }
+    return bit
+  }
+  return { pairs, bitOf, requestIdName: REQUEST_ID, requestIdBit, bitOfSpelling }
 }
 
 /** A caller's id is kept when it is a sane token (so an app or a proxy can follow one request); else a new UUID. */
