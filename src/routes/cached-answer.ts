@@ -39,10 +39,10 @@ export function cachedResponse(c: Context, cached: Cached<unknown>, lang?: Conte
   headers['Content-Type'] = 'application/json'
   if (!gzip) return new Response(utf8Of(cached), { status: 200, headers })
   headers['Content-Encoding'] = 'gzip'
-  // Synchronous once this value has been compressed: only the first gzip answer of a cached value waits.
-  const compressed = gzippedBytes.get(cached)
-  if (compressed) return new Response(compressed, { status: 200, headers })
-  return gzipOf(cached).then((bytes) => new Response(bytes, { status: 200, headers }))
+  // Synchronous once this value has been compressed: only the first gzip answers of a cached value wait.
+  const bytes = gzipOf(cached)
+  if (bytes instanceof Uint8Array) return new Response(bytes, { status: 200, headers })
+  return bytes.then((done) => new Response(done, { status: 200, headers }))
 }
 
 /** Below this a gzip header and checksum win little over the text itself. */
@@ -82,20 +82,21 @@ function utf8Of(cached: Cached<unknown>): Uint8Array<ArrayBuffer> {
   return bytes
 }
 
+type Gzipped = Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>>
+const gzipped = new WeakMap<Cached<unknown>, Gzipped>()
+
 /**
- * The same bytes gzipped, also once per cached value (concurrent first hits share one compression). A compression
- * that fails is forgotten, so the next hit tries again instead of failing for the life of the cached value.
+ * The same bytes gzipped, also once per cached value (concurrent first hits share one compression): the compression
+ * under way, replaced by its bytes once done, so later hits answer without a promise. A compression that fails is
+ * forgotten, so the next hit tries again instead of failing for the life of the cached value.
  */
-const gzipped = new WeakMap<Cached<unknown>, Promise<Uint8Array<ArrayBuffer>>>()
-/** The same bytes once the compression has finished, for answering without a promise. */
-const gzippedBytes = new WeakMap<Cached<unknown>, Uint8Array<ArrayBuffer>>()
-function gzipOf(cached: Cached<unknown>): Promise<Uint8Array<ArrayBuffer>> {
+function gzipOf(cached: Cached<unknown>): Gzipped {
   let bytes = gzipped.get(cached)
   if (!bytes) {
-    bytes = gzip(utf8Of(cached))
-    gzipped.set(cached, bytes)
-    bytes.then(
-      (done) => gzippedBytes.set(cached, done),
+    const compressing = gzip(utf8Of(cached))
+    gzipped.set(cached, (bytes = compressing))
+    compressing.then(
+      (done) => gzipped.set(cached, done),
       () => gzipped.delete(cached),
     )
   }

@@ -57,10 +57,9 @@ export interface EnvelopeOptions {
 /** The fixed headers, prepared once: names and values, and a bit per lower-cased name for cheap override checks. */
 export interface FixedHeaders {
   pairs: ReadonlyArray<readonly [string, string]>
-  bitOf: ReadonlyMap<string, number>
   requestIdName: string
   requestIdBit: number
-  /** `bitOf` for a header name as an answer spells it (any case), 0 when it is not a fixed one; see below. */
+  /** The bit of a fixed header (the request id's included) named in any case; 0 for any other name. */
   bitOfSpelling(name: string): number
 }
 
@@ -85,7 +84,7 @@ export function prepareFixedHeaders(headers: Record<string, string>): FixedHeade
     }
     return bit
   }
-  return { pairs, bitOf, requestIdName: REQUEST_ID, requestIdBit, bitOfSpelling }
+  return { pairs, requestIdName: REQUEST_ID, requestIdBit, bitOfSpelling }
 }
 
 /** A caller's id is kept when it is a sane token (so an app or a proxy can follow one request); else a new UUID. */

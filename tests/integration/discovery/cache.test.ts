@@ -123,6 +123,10 @@ describe('compression', () => {
     const bytes = Number(zipped.headers.get('content-length') ?? (await zipped.clone().arrayBuffer()).byteLength)
     expect(bytes).toBeLessThan(new TextEncoder().encode(text).byteLength)
     expect(await gunzip(zipped)).toBe(text)
+    // Once compressed, a gzip hit answers synchronously too, with the same bytes.
+    const again = t.app.fetch(new Request(`http://localhost/v1/tours/${tourId}`, { headers: { 'Accept-Encoding': 'gzip' } }))
+    expect(again).not.toBeInstanceOf(Promise)
+    expect(await gunzip(again as Response)).toBe(text)
 
     // Refused (q=0) or not offered: as is.
     for (const acceptEncoding of ['gzip;q=0', 'br', 'identity']) {
