@@ -29,6 +29,7 @@ import { errorMessage, runDelivery } from './run-delivery.ts'
 import { DueTimes } from './due-times.ts'
 import type { WebhookTarget } from './webhooks.ts'
 import { uuidv7 } from './envelope.ts'
+import { AdoptionWindow } from './adoption-window.ts'
 import { adoptPushes, claimPushOwnership, parsePushNotice, pushedDeliveries, releasePushes, resignPushOwnership } from './push.ts'
 
 export interface DispatcherOptions {
@@ -309,7 +310,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function run(d: ClaimedDelivery) {
     busy.add(d.id)
     // Claimed ones too: the adoption also finds a delivery a claim leased to us meanwhile and may answer after it ran.
-    if (Date.now() < adoptedUntil) seenSinceReconnect.add(d.id)
+    adoption.ran(d.id, d.attempt)
     const done = handle(d).then(
       (outcome) => completed(outcome, d.ordered),
       (error) => {
@@ -346,7 +347,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         reservedByClaims -= limit
         freeRoom(limit - claimed.length)
       }
-      for (const d of claimed) run(d)
+      for (const d of claimed) {
+        // Adopted meanwhile (see adoption-window.ts), or still running here from a lease that ran out: not twice.
+        if (firstRun(d)) run(d)
+        else freeRoom(1)
+      }
       // A full claim means more is likely due: claim again at once.
       if (claimed.length < limit) {
         retriesDue.dropThrough(claimStartedAt)
@@ -365,7 +370,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (notice.o === owner && running) {
       pushedNotices.inc()
       for (const d of pushedDeliveries(notice, bySubscription)) {
-        if (!firstRun(d.id)) continue
+        if (!firstRun(d)) continue
         // Pushes respect the same bound as claims: past it they go back to the table for a claim to take when room
         // frees, rather than running unbounded handlers at once.
         // (Room a claim has reserved but not filled yet does not count: a claim under way must not bounce pushes.)
@@ -383,22 +388,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   /**
    * After a reconnect the owner adopts what was pushed to it while it did not listen; for a while a delivery may
-   * then come both ways (adopted, and pushed on the new connection or claimed), and runs only the first time. What
-   * runs is remembered from the moment the connection drops, so a delivery that ran and was recorded before the
-   * adoption's answer came back is still known then.
+   * then come two ways (adopted, and pushed on the new connection or claimed), and runs only the first time.
    */
-  let adoptedUntil = 0
-  const seenSinceReconnect = new Set<string>()
-  function firstRun(id: string): boolean {
-    if (busy.has(id)) return false
-    if (Date.now() < adoptedUntil) return !seenSinceReconnect.has(id)
-    if (seenSinceReconnect.size) seenSinceReconnect.clear()
-    return true
-  }
-
-  function rememberPushesFromNow() {
-    adoptedUntil = Number.POSITIVE_INFINITY
-    seenSinceReconnect.clear()
+  const adoption = new AdoptionWindow(ADOPTION_WINDOW_MS)
+  function firstRun(d: ClaimedDelivery): boolean {
+    return !busy.has(d.id) && adoption.isFirst(d.id, d.attempt)
   }
 
   async function adoptLostPushes() {
@@ -406,7 +400,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const adopted = await adoptPushes(db.orm, { owner, leaseMs, busy: [...busy] })
       let ran = 0
       for (const d of adopted) {
-        if (!running || !firstRun(d.id)) continue
+        if (!running || !firstRun(d)) continue
         inFlight++
         run(d)
         ran++
@@ -415,7 +409,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } catch (error) {
       log.warn({ error: errorMessage(error) }, 'adopting pushes after a reconnect failed; they run when their lease ends')
     } finally {
-      adoptedUntil = Date.now() + ADOPTION_WINDOW_MS
+      adoption.close()
     }
   }
 
@@ -487,7 +481,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           },
           onError: (error) => {
             listening = false
-            if (push) rememberPushesFromNow()
+            if (push) adoption.open()
             // Deaf to pushes until it reconnects: stop publishers from pushing to it.
             if (push) void resignOwnership()
             log.warn({ error: errorMessage(error) }, 'event listener lost its connection; reconnecting')
