@@ -16,6 +16,7 @@ import { Hono } from 'hono'
 import { buildServerDeps } from '../src/runtime/server-deps.node.ts'
 import { createApp } from '../src/app.ts'
 import { nodeResponseHeaders } from '../src/runtime/node-response-headers.ts'
+import { nodeRawHeaders } from '../src/runtime/node-request-headers.ts'
 import { productionSecrets } from './lib.ts'
 
 class DiscardingSocket extends Duplex {
@@ -70,7 +71,7 @@ async function fullApp(level: string): Promise<number> {
     EVENTS_DISPATCHER: 'false', // background polling would be billed to the requests
   })
   try {
-    return await cpuPerRequest(createApp(deps, { headerSink: nodeResponseHeaders }).fetch, '/health/live')
+    return await cpuPerRequest(createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch, '/health/live')
   } finally {
     await close()
     await rm(dir, { recursive: true, force: true })

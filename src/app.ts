@@ -15,6 +15,7 @@ import { newRouter } from './routes/env.ts'
 import { registerProcessMetrics } from './core/monitoring/process.ts'
 import { requireJsonBody } from './core/http/content-type.ts'
 import { envelope, type HeaderSink } from './core/http/envelope.ts'
+import type { RawHeaderSource } from './core/http/request-headers.ts'
 import { MatchRecorder } from './core/http/match-recorder.ts'
 import type { WatchDeadline } from './core/deadlines.ts'
 import { allowedMethodsFor } from './core/http/method-not-allowed.ts'
@@ -58,9 +59,11 @@ export interface AppOptions {
   headerSink?: HeaderSink
   /** How request deadlines are timed: one shared timer (default) or a timer per request (Workers; see deadlines.ts). */
   deadlines?: (ms: number) => WatchDeadline
+  /** The runtime's raw request header list, where it has one (Node: read instead of the Fetch API `Headers`). */
+  rawHeaders?: RawHeaderSource
 }
 
-export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions, headerSink, deadlines }: AppOptions = {}) {
+export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions, headerSink, deadlines, rawHeaders }: AppOptions = {}) {
   const { config } = deps
   const recorder = new MatchRecorder()
   const app = newRouter(recorder)
@@ -129,6 +132,7 @@ export function createApp(deps: Deps, { scope, subscriptions = codeSubscriptions
     scope,
     headerSink,
     deadlines,
+    rawHeaders,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
     // The headers that protect a JSON API and its /docs page. Left out: X-XSS-Protection (the filter it controlled
     // is gone from browsers), X-Download-Options (old Internet Explorer), X-DNS-Prefetch-Control and

@@ -4,6 +4,7 @@
  * Vary, or 304 when the client already holds it.
  */
 import type { Context } from 'hono'
+import type { AppEnv } from '../core/http/request-scope.ts'
 import type { Cached } from '../pillars/discovery/cache.ts'
 import type { ContentLanguage } from '../pillars/discovery/schema.ts'
 
@@ -26,9 +27,9 @@ export function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undef
  * gzip — or 304 when the client holds the same ETag. Mobile HTTP stacks always accept gzip, and a tour answer shrinks
  * to about a third. Not on Workers: Cloudflare compresses at its edge, and would compress again what it is handed.
  */
-export function cachedResponse(c: Context, cached: Cached<unknown>, lang?: ContentLanguage): Response | Promise<Response> {
+export function cachedResponse(c: Context<AppEnv>, cached: Cached<unknown>, lang?: ContentLanguage): Response | Promise<Response> {
   const compressible = !ON_WORKERS && cached.body.length >= GZIP_MIN_CHARS
-  const gzip = compressible && acceptsGzip(c.req.header('Accept-Encoding'))
+  const gzip = compressible && acceptsGzip(c.env.header('Accept-Encoding'))
   // Each encoding is its own representation with its own strong validator (RFC 9110 §8.8.3).
   const etag = gzip ? gzipETag(cached.etag) : cached.etag
   const headers = cacheHeaders(etag, lang, compressible)
@@ -52,7 +53,7 @@ const GZIP_MIN_CHARS = 1024
 export const gzipETag = (etag: string): string => etag.replace(/"$/, '-gzip"')
 
 /** RFC 9110 §12.5.3 Accept-Encoding: gzip (or x-gzip, or `*`) with a q-value above 0, unless named with q=0. */
-export function acceptsGzip(header: string | undefined): boolean {
+export function acceptsGzip(header: string | null | undefined): boolean {
   if (!header) return false
   let gzip: number | undefined
   let any: number | undefined
@@ -125,8 +126,8 @@ export function cacheHeaders(etag: string, lang?: ContentLanguage, compressible 
 }
 
 /** RFC 9110 If-None-Match: a list of entity tags or `*`, compared weakly. */
-export function notModifiedSince(c: Context, etag: string): boolean {
-  const header = c.req.header('If-None-Match')
+export function notModifiedSince(c: Context<AppEnv>, etag: string): boolean {
+  const header = c.env.header('If-None-Match')
   if (!header) return false
   if (header.trim() === '*') return true
   const strip = (t: string) => t.trim().replace(/^W\//, '')

@@ -4,6 +4,7 @@
  */
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import type { AppEnv } from '../core/http/request-scope.ts'
 import {
   CATEGORIES,
   CONTENT_LANGUAGES,
@@ -198,6 +199,6 @@ export const cachedHeaders = {
 export const notModified = { 304: { description: 'Not modified (If-None-Match matched the ETag)' } }
 
 /** The content language of a request: `lang` when given, else Accept-Language, else Russian. */
-export function requestLanguage(c: Context, lang?: ContentLanguage): ContentLanguage {
-  return lang ?? pickLanguage(c.req.header('Accept-Language'))
+export function requestLanguage(c: Context<AppEnv>, lang?: ContentLanguage): ContentLanguage {
+  return lang ?? pickLanguage(c.env.header('Accept-Language') ?? undefined)
 }

@@ -10,6 +10,9 @@ import { createLogger } from '../core/monitoring/logger.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
 import type { Deps } from '../deps.ts'
 import { nodeResponseHeaders } from './node-response-headers.ts'
+import { nodeRawHeaders } from './node-request-headers.ts'
+import type { AppEnv } from '../core/http/request-scope.ts'
+import { request as httpRequest } from 'node:http'
 
 const FIXED_HEADERS = { 'X-Frame-Options': 'SAMEORIGIN', 'X-Content-Type-Options': 'nosniff' }
 const closers: Array<() => Promise<void>> = []
@@ -17,18 +20,69 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close()
 })
 
-/** A real Node server running the envelope with the Node sink, as `npm start` does. */
-async function serveApp(app: Hono): Promise<string> {
+/** A real Node server running the envelope with the Node sink and raw request headers, as `npm start` does. */
+async function serveApp(app: Hono<AppEnv> | Hono): Promise<string> {
   const deps = { metrics: new MetricsRegistry(), logger: createLogger({ level: 'silent' }) } as unknown as Deps
   const routes = new MatchRecorder()
-  const root = new Hono({ router: routes }).route('/', app)
-  const fetch = envelope(root.fetch, { deps, routes, headers: FIXED_HEADERS, timeoutMs: 5_000, headerSink: nodeResponseHeaders })
+  const root = new Hono<AppEnv>({ router: routes }).route('/', app as Hono<AppEnv>)
+  const fetch = envelope(root.fetch, {
+    deps,
+    routes,
+    headers: FIXED_HEADERS,
+    secureTransportHeaders: { 'Strict-Transport-Security': 'max-age=60' },
+    timeoutMs: 5_000,
+    headerSink: nodeResponseHeaders,
+    rawHeaders: nodeRawHeaders,
+  })
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
   })
   closers.push(() => new Promise((resolve) => server.close(() => resolve())))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
+
+/** A GET with header lines sent exactly as given (repeated names stay separate lines on the wire). */
+function rawGet(url: string, headers: Array<[string, string]>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET' }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
+    })
+    const byName = new Map<string, string[]>()
+    for (const [name, value] of headers) byName.set(name, [...(byName.get(name) ?? []), value])
+    for (const [name, values] of byName) req.setHeader(name, values.length === 1 ? values[0]! : values)
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('the Node request headers', () => {
+  it("are read from the parser's raw list: the request id, the proxy's protocol, a route's header, a repeated one joined", async () => {
+    const base = await serveApp(
+      new Hono<AppEnv>().get('/echo', (c) => c.json({ language: c.env.header('accept-language'), encodings: c.env.header('Accept-Encoding'), absent: c.env.header('If-None-Match') })),
+    )
+    const res = await rawGet(`${base}/echo`, [
+      ['x-request-id', 'trace-raw'],
+      ['X-Forwarded-Proto', 'https'],
+      ['Accept-Language', 'en'],
+      ['Accept-Encoding', 'gzip'],
+      ['Accept-Encoding', 'br'],
+    ])
+    expect(res.status).toBe(200)
+    expect(JSON.parse(res.body)).toEqual({ language: 'en', encodings: 'gzip, br', absent: null })
+    expect(res.headers['x-request-id']).toBe('trace-raw')
+    expect(res.headers['strict-transport-security']).toBe('max-age=60')
+  })
+
+  it('a plain-HTTP request gets no HSTS, and an unsafe request id is replaced', async () => {
+    const base = await serveApp(new Hono<AppEnv>().get('/plain', (c) => c.text('ok')))
+    const res = await rawGet(`${base}/plain`, [['X-Request-Id', 'bad id with spaces']])
+    expect(res.headers['strict-transport-security']).toBeUndefined()
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+  })
+})
 
 describe('the Node response-header sink', () => {
   it('adds the fixed headers and the request id to a plain JSON answer, once each', async () => {

@@ -6,12 +6,13 @@ import { serve } from '@hono/node-server'
 import { buildServerDeps } from './server-deps.node.ts'
 import { createApp } from '../app.ts'
 import { nodeResponseHeaders } from './node-response-headers.ts'
+import { nodeRawHeaders } from './node-request-headers.ts'
 import { ConfigError } from '../core/config/schema.ts'
 
 async function main() {
   const startedAt = performance.now()
   const { deps, start, close } = await buildServerDeps(process.env)
-  const app = createApp(deps, { headerSink: nodeResponseHeaders })
+  const app = createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders })
   const { config, logger } = deps
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info(

@@ -20,6 +20,7 @@ import { problemResponse, toDomainError } from './on-error.ts'
 import { sharedDeadlines, type WatchDeadline } from '../deadlines.ts'
 import { RequestScope } from './request-scope.ts'
 import type { MatchRecorder } from './match-recorder.ts'
+import { headerReader, type HeaderReader, type RawHeaderSource } from './request-headers.ts'
 
 const REQUEST_ID = 'X-Request-Id'
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -52,6 +53,8 @@ export interface EnvelopeOptions {
   headerSink?: HeaderSink
   /** How deadlines are timed: one shared timer by default; Workers need a timer per request (see deadlines.ts). */
   deadlines?: (ms: number) => WatchDeadline
+  /** The runtime's raw request header list, read instead of the Fetch request's `Headers` (Node: see request-headers.ts). */
+  rawHeaders?: RawHeaderSource
 }
 
 /** The fixed headers, prepared once: names and values, and a bit per lower-cased name for cheap override checks. */
@@ -93,7 +96,7 @@ export function requestIdFrom(incoming: string | null | undefined): string {
 }
 
 export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeFetch {
-  const { deps, routes, scope: scoped, headers, secureTransportHeaders = {}, timeoutMs, headerSink, deadlines = sharedDeadlines } = options
+  const { deps, routes, scope: scoped, headers, secureTransportHeaders = {}, timeoutMs, headerSink, deadlines = sharedDeadlines, rawHeaders } = options
   const { metrics, logger } = deps
   const observe = httpMetrics(metrics, logger)
   const plainFixed = prepareFixedHeaders(headers)
@@ -119,9 +122,10 @@ export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeF
 
   return function envelopeFetch(request, runtime, ctx) {
     const startedAt = performance.now()
-    const requestId = requestIdFrom(request.headers.get(REQUEST_ID))
-    const scope = new RequestScope(requestId, scoped ? { ...deps, ...scoped(runtime, ctx) } : deps)
-    const fixed = arrivedOverTls(request) ? secureFixed : plainFixed
+    const header = headerReader(request, rawHeaders?.(runtime))
+    const requestId = requestIdFrom(header(REQUEST_ID))
+    const scope = new RequestScope(requestId, scoped ? { ...deps, ...scoped(runtime, ctx) } : deps, header)
+    const fixed = arrivedOverTls(request, header) ? secureFixed : plainFixed
     // Taken by the runtime (Node writes them with the status line), or set on the answer's Headers at the end.
     const unsunk = headerSink?.(runtime, fixed, requestId) ? undefined : fixed
     observe.started()
@@ -148,11 +152,11 @@ export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeF
  * proxy in front does. Trusting a forged header here is harmless: it can only add HSTS to a plain-HTTP answer, which
  * browsers ignore there (RFC 6797 §8.1).
  */
-function arrivedOverTls(request: Request): boolean {
+function arrivedOverTls(request: Request, header: HeaderReader): boolean {
   if (request.url.startsWith('https:')) return true
-  const xForwardedProto = request.headers.get('X-Forwarded-Proto')
+  const xForwardedProto = header('X-Forwarded-Proto')
   if (xForwardedProto !== null) return firstListItem(xForwardedProto).toLowerCase() === 'https'
-  const forwarded = request.headers.get('Forwarded')
+  const forwarded = header('Forwarded')
   return forwarded !== null && forwardedProto(forwarded) === 'https'
 }
 

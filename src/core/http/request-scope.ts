@@ -10,6 +10,7 @@
 import type { Deps } from '../../deps.ts'
 import type { Logger } from '../monitoring/logger.ts'
 import type { AuthUser } from '../auth/principal.ts'
+import type { HeaderReader } from './request-headers.ts'
 
 /** The Hono environment of every route: the scope as `c.env`, the caller once authenticated as `c.get('user')`. */
 export type AppEnv = {
@@ -23,7 +24,16 @@ export class RequestScope {
   path = ''
   route = ''
 
-  constructor(readonly requestId: string, readonly deps: Deps) {}
+  constructor(
+    readonly requestId: string,
+    readonly deps: Deps,
+    /**
+     * A request header by name (any case), as `Headers.get` answers it. On the hot paths (the envelope, the cached
+     * catalogue reads) use this rather than `c.req.header()`: on Node it reads the parser's raw list (see
+     * request-headers.ts). A scope made without a request (a router tested alone) has none.
+     */
+    readonly header: HeaderReader = noHeaders,
+  ) {}
 
   /**
    * The request's logger (every line carries the request id), made on first use: most requests log nothing but the
@@ -33,3 +43,5 @@ export class RequestScope {
     return (this.#logger ??= this.deps.logger.child({ requestId: this.requestId }))
   }
 }
+
+const noHeaders: HeaderReader = () => null
