@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
 import { afterEach, describe, expect, it } from 'vitest'
-import { envelope, prepareFixedHeaders, type FixedHeaders } from '../core/http/envelope.ts'
+import { envelope, isDocument, prepareFixedHeaders, type FixedHeaders } from '../core/http/envelope.ts'
 import { MatchRecorder } from '../core/http/match-recorder.ts'
 import { createLogger } from '../core/monitoring/logger.ts'
 import { MetricsRegistry } from '../core/monitoring/metrics.ts'
@@ -15,6 +15,7 @@ import type { AppEnv } from '../core/http/request-scope.ts'
 import { request as httpRequest } from 'node:http'
 
 const FIXED_HEADERS = { 'X-Frame-Options': 'SAMEORIGIN', 'X-Content-Type-Options': 'nosniff' }
+const DOCUMENT_HEADERS = { 'Referrer-Policy': 'no-referrer', 'Cross-Origin-Opener-Policy': 'same-origin' }
 const closers: Array<() => Promise<void>> = []
 // What nodeRawHeaders answered for each request: the envelope read these, not the Fetch API Headers.
 const rawLists: Array<readonly string[] | undefined> = []
@@ -32,6 +33,7 @@ async function serveApp(app: Hono<AppEnv> | Hono): Promise<string> {
     deps,
     routes,
     headers: FIXED_HEADERS,
+    documentHeaders: DOCUMENT_HEADERS,
     secureTransportHeaders: { 'Strict-Transport-Security': 'max-age=60' },
     timeoutMs: 5_000,
     headerSink: nodeResponseHeaders,
@@ -104,6 +106,24 @@ describe('the Node response-header sink', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
     expect(res.headers.get('x-request-id')).toBe('trace-1')
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    // Data, not a document: none of the headers that only act on a rendered page.
+    expect(res.headers.get('referrer-policy')).toBeNull()
+    expect(res.headers.get('cross-origin-opener-policy')).toBeNull()
+  })
+
+  it('adds the document headers to an HTML answer, leaving one the page sets itself', async () => {
+    const base = await serveApp(
+      new Hono()
+        .get('/page', (c) => c.html('<p>hi</p>'))
+        .get('/own', (c) => c.html('<p>hi</p>', 200, { 'referrer-policy': 'same-origin' }))
+        .get('/upper', (c) => c.body('<p>hi</p>', 200, { 'Content-Type': 'TEXT/HTML' })),
+    )
+    const page = await fetch(`${base}/page`)
+    expect([page.headers.get('referrer-policy'), page.headers.get('cross-origin-opener-policy')]).toEqual(['no-referrer', 'same-origin'])
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    const own = await fetch(`${base}/own`)
+    expect([own.headers.get('referrer-policy'), own.headers.get('cross-origin-opener-policy')]).toEqual(['same-origin', 'same-origin'])
+    expect((await fetch(`${base}/upper`)).headers.get('referrer-policy')).toBe('no-referrer')
   })
 
   it("leaves a fixed header to the answer that sets its own, whatever the name's case", async () => {
@@ -132,7 +152,7 @@ describe('the Node response-header sink', () => {
   })
 
   describe('every writeHead form Node accepts', () => {
-    const fixed: FixedHeaders = prepareFixedHeaders({ 'X-Frame-Options': 'SAMEORIGIN' })
+    const fixed: FixedHeaders = prepareFixedHeaders({ 'X-Frame-Options': 'SAMEORIGIN' }, { 'Referrer-Policy': 'no-referrer' })
     async function answer(write: (res: ServerResponse) => void): Promise<Response> {
       const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
         expect(nodeResponseHeaders({ outgoing: res }, fixed, 'id-1')).toBe(true)
@@ -157,7 +177,18 @@ describe('the Node response-header sink', () => {
     })
     it('a raw header list', async () => {
       const res = await answer((res) => res.writeHead(200, ['X-Frame-Options', 'DENY', 'Content-Type', 'text/plain']).end('x'))
-      expect([res.headers.get('x-frame-options'), res.headers.get('x-request-id')]).toEqual(['DENY', 'id-1'])
+      expect([res.headers.get('x-frame-options'), res.headers.get('x-request-id'), res.headers.get('referrer-policy')]).toEqual(['DENY', 'id-1', null])
+    })
+    it('a raw header list of an HTML answer', async () => {
+      const res = await answer((res) => res.writeHead(200, ['Content-Type', 'text/html; charset=utf-8']).end('<p>x</p>'))
+      expect([res.headers.get('x-frame-options'), res.headers.get('referrer-policy')]).toEqual(['SAMEORIGIN', 'no-referrer'])
+    })
+    it('an HTML Content-Type set before a writeHead that does not repeat it', async () => {
+      const res = await answer((res) => {
+        res.setHeader('Content-Type', 'text/html')
+        res.writeHead(200).end('<p>x</p>')
+      })
+      expect([res.headers.get('content-type'), res.headers.get('referrer-policy')]).toEqual(['text/html', 'no-referrer'])
     })
   })
 })
@@ -169,5 +200,24 @@ describe('fixed header names', () => {
     expect(fixed.bitOfSpelling('x-FRAME-options')).toBe(1)
     expect(fixed.bitOfSpelling('x-frame-options')).toBe(1)
     expect(fixed.bitOfSpelling('X-Request-ID')).toBe(fixed.requestIdBit)
+    expect(fixed.bitOfSpelling('content-TYPE')).toBe(fixed.contentTypeBit)
+  })
+
+  it('give each header its own bit, the document ones after the others', () => {
+    const fixed = prepareFixedHeaders({ 'X-Frame-Options': 'DENY', 'X-Content-Type-Options': 'nosniff' }, { 'Referrer-Policy': 'no-referrer' })
+    const bits = ['x-frame-options', 'x-content-type-options', 'referrer-policy', 'x-request-id', 'content-type'].map((name) => fixed.bitOfSpelling(name))
+    expect(bits).toEqual([1, 2, 4, fixed.requestIdBit, fixed.contentTypeBit])
+    expect(new Set(bits).size).toBe(5)
+  })
+
+  it('refuse a header named twice, in the common and the document set', () => {
+    expect(() => prepareFixedHeaders({ 'Referrer-Policy': 'no-referrer' }, { 'referrer-policy': 'same-origin' })).toThrow(/named twice/)
+  })
+})
+
+describe('isDocument', () => {
+  it('knows an HTML media type, with parameters and in any case, and nothing else', () => {
+    for (const type of ['text/html', 'text/html; charset=UTF-8', 'TEXT/HTML', ' text/html ;charset=utf-8']) expect([type, isDocument(type)]).toEqual([type, true])
+    for (const type of ['application/json', 'text/htmlx', 'text/plain', 'application/xhtml', '', undefined, 5]) expect([type, isDocument(type)]).toEqual([type, false])
   })
 })

@@ -62,10 +62,23 @@ describe('HTTP contract', () => {
     expect(doc.paths['/health/ready']).toBeDefined()
   })
 
-  it('sets security headers', async () => {
-    const res = await t.app.request('/health/live')
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
-    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+  it("sets an API's security headers on every answer, and a document's on HTML only", async () => {
+    const api = await t.app.request('/health/live')
+    expect(api.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(api.headers.get('x-frame-options')).toBe('DENY')
+    expect(api.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'")
+    for (const name of ['referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy']) expect([name, api.headers.get(name)]).toEqual([name, null])
+    const problem = await t.app.request('/nowhere')
+    expect([problem.status, problem.headers.get('x-frame-options'), problem.headers.get('referrer-policy')]).toEqual([404, 'DENY', null])
+
+    const page = await t.app.request('/docs')
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin')
+    expect(page.headers.get('cross-origin-resource-policy')).toBe('same-origin')
+    expect(page.headers.get('x-frame-options')).toBe('DENY')
+    // The page's own policy (it loads its scripts and styles), not the API's.
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
   })
 
   it('sends Strict-Transport-Security only to requests that arrived over HTTPS (RFC 6797 §7.2)', async () => {

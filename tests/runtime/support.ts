@@ -239,13 +239,13 @@ export async function expectReady(base: string): Promise<void> {
 }
 
 /**
- * Every answer — a route's and a 404 problem alike — carries the security headers and the request id, whichever way
- * the runtime sets them (Node writes them onto its ServerResponse; the others through the Fetch API Headers). HSTS
- * only when the client came over HTTPS: here, through a TLS-terminating proxy that says so (the smoke servers
- * speak plain HTTP).
+ * Every answer — a route's, a 404 problem and the /docs page alike — carries the security headers and the request id,
+ * whichever way the runtime sets them (Node writes them onto its ServerResponse; the others through the Fetch API
+ * Headers); the HTML page also the document headers. HSTS only when the client came over HTTPS: here, through a
+ * TLS-terminating proxy that says so (the smoke servers speak plain HTTP).
  */
 export async function expectEnvelopeHeaders(base: string): Promise<void> {
-  for (const path of ['/health/live', '/no/such/route']) {
+  for (const path of ['/health/live', '/no/such/route', '/docs']) {
     for (const proto of ['http', 'https']) {
       const res = await fetch(`${base}${path}`, { headers: { 'X-Request-Id': 'smoke-request-1', 'X-Forwarded-Proto': proto } })
       await res.arrayBuffer()
@@ -262,9 +262,10 @@ export async function expectEnvelopeHeaders(base: string): Promise<void> {
         proto,
         requestId: 'smoke-request-1',
         nosniff: 'nosniff',
-        frame: 'SAMEORIGIN',
+        frame: 'DENY',
         hsts: proto === 'https' ? 'max-age=15552000; includeSubDomains' : null,
-        referrer: 'no-referrer',
+        // A document's header: on the HTML page only.
+        referrer: path === '/docs' ? 'no-referrer' : null,
       })
     }
   }

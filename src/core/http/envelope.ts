@@ -25,7 +25,11 @@ import { headerReader, type HeaderReader, type RawHeaderSource } from './request
 const REQUEST_ID = 'X-Request-Id'
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/
 /** Health probes and scrapes log at debug, so production logs are about traffic, not load balancers. */
-const QUIET = /^\/(health\/|metrics$)/
+const isProbe = (path: string) => path.startsWith('/health/') || path === '/metrics'
+/** Read once: on Node the global is a lazy getter that costs more than the `now()` it leads to. */
+const clock = globalThis.performance
+/** An HTML media type, parameters allowed (`text/html; charset=UTF-8`). */
+const HTML = /^\s*text\/html\s*(?:;|$)/i
 
 /** The app's own fetch, which takes the request's scope as its bindings (`c.env`). */
 export type ScopedFetch = (request: Request, scope: RequestScope, ctx?: ExecutionContext) => Response | Promise<Response>
@@ -40,6 +44,11 @@ export interface EnvelopeOptions {
   scope?: (runtime: unknown, ctx: ExecutionContext | undefined) => Partial<Deps>
   /** Response headers every answer carries unless the route set its own value. */
   headers: Record<string, string>
+  /**
+   * Added to HTML answers only (Content-Type text/html): headers that act on a document a browser renders — its
+   * opener, its referrers, who may embed it — and on nothing else, so a JSON answer would carry them for nothing.
+   */
+  documentHeaders?: Record<string, string>
   /**
    * Added to answers of requests that arrived over HTTPS (directly, or at a TLS-terminating proxy that says so in
    * `X-Forwarded-Proto` / `Forwarded`): Strict-Transport-Security, which RFC 6797 §7.2 forbids on plain HTTP.
@@ -59,22 +68,32 @@ export interface EnvelopeOptions {
 
 /** The fixed headers, prepared once: names and values, and a bit per lower-cased name for cheap override checks. */
 export interface FixedHeaders {
+  /** On every answer; bit `1 << i`. */
   pairs: ReadonlyArray<readonly [string, string]>
+  /** On HTML answers too; bit `1 << (pairs.length + i)`. */
+  documentPairs: ReadonlyArray<readonly [string, string]>
   requestIdName: string
   requestIdBit: number
-  /** The bit of a fixed header (the request id's included) named in any case; 0 for any other name. */
+  /** Content-Type's bit: not a header the envelope sets, the one it reads to tell a document from data. */
+  contentTypeBit: number
+  /** The bit of a fixed header (the request id's and Content-Type's included) named in any case; 0 for any other. */
   bitOfSpelling(name: string): number
 }
 
 /** Puts `fixed` and the request id on the runtime's response; false when it cannot (then `Headers` are used). */
 export type HeaderSink = (runtime: unknown, fixed: FixedHeaders, requestId: string) => boolean
 
-export function prepareFixedHeaders(headers: Record<string, string>): FixedHeaders {
+export function prepareFixedHeaders(headers: Record<string, string>, documentHeaders: Record<string, string> = {}): FixedHeaders {
   const pairs = Object.entries(headers)
-  if (pairs.length > 30) throw new Error('At most 30 fixed response headers (one bit each)')
-  const bitOf = new Map(pairs.map(([name], i) => [name.toLowerCase(), 1 << i]))
-  const requestIdBit = 1 << pairs.length
+  const documentPairs = Object.entries(documentHeaders)
+  const named = [...pairs, ...documentPairs].map(([name]) => name.toLowerCase())
+  if (named.length > 28) throw new Error('At most 28 fixed response headers (one bit each, beside the request id and Content-Type)')
+  if (new Set(named).size !== named.length) throw new Error('A fixed response header is named twice')
+  const bitOf = new Map(named.map((name, i) => [name, 1 << i]))
+  const requestIdBit = 1 << named.length
+  const contentTypeBit = 1 << (named.length + 1)
   bitOf.set(REQUEST_ID.toLowerCase(), requestIdBit)
+  bitOf.set('content-type', contentTypeBit)
   // Remembered per spelling: an answer's header names come from code (`ETag`, `Content-Type`), so there are few, and
   // looking one up as it is skips lower-casing it into a new string and hashing that on every answer. The bound keeps
   // a route that echoed caller-chosen names from growing it.
@@ -87,7 +106,12 @@ export function prepareFixedHeaders(headers: Record<string, string>): FixedHeade
     }
     return bit
   }
-  return { pairs, requestIdName: REQUEST_ID, requestIdBit, bitOfSpelling }
+  return { pairs, documentPairs, requestIdName: REQUEST_ID, requestIdBit, contentTypeBit, bitOfSpelling }
+}
+
+/** Whether a Content-Type value names an HTML document (what the document headers are for). */
+export function isDocument(contentType: unknown): boolean {
+  return typeof contentType === 'string' && HTML.test(contentType)
 }
 
 /** A caller's id is kept when it is a sane token (so an app or a proxy can follow one request); else a new UUID. */
@@ -96,11 +120,11 @@ export function requestIdFrom(incoming: string | null | undefined): string {
 }
 
 export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeFetch {
-  const { deps, routes, scope: scoped, headers, secureTransportHeaders = {}, timeoutMs, headerSink, deadlines = sharedDeadlines, rawHeaders } = options
+  const { deps, routes, scope: scoped, headers, documentHeaders, secureTransportHeaders = {}, timeoutMs, headerSink, deadlines = sharedDeadlines, rawHeaders } = options
   const { metrics, logger } = deps
   const observe = httpMetrics(metrics, logger)
-  const plainFixed = prepareFixedHeaders(headers)
-  const secureFixed = prepareFixedHeaders({ ...headers, ...secureTransportHeaders })
+  const plainFixed = prepareFixedHeaders(headers, documentHeaders)
+  const secureFixed = prepareFixedHeaders({ ...headers, ...secureTransportHeaders }, documentHeaders)
   const watch = deadlines(timeoutMs)
 
   /** The last step of every answer: headers when the runtime took none, then the access line and the metrics. */
@@ -108,6 +132,9 @@ export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeF
     if (fixed) {
       const own = res.headers
       for (const [name, value] of fixed.pairs) if (!own.has(name)) own.set(name, value)
+      if (fixed.documentPairs.length && isDocument(own.get('content-type'))) {
+        for (const [name, value] of fixed.documentPairs) if (!own.has(name)) own.set(name, value)
+      }
       own.set(REQUEST_ID, scope.requestId)
     }
     observe.finished(request, scope, res.status, startedAt)
@@ -121,7 +148,7 @@ export function envelope(fetch: ScopedFetch, options: EnvelopeOptions): RuntimeF
   }
 
   return function envelopeFetch(request, runtime, ctx) {
-    const startedAt = performance.now()
+    const startedAt = clock.now()
     const header = headerReader(request, rawHeaders?.(runtime))
     const requestId = requestIdFrom(header(REQUEST_ID))
     const scope = new RequestScope(requestId, scoped ? { ...deps, ...scoped(runtime, ctx) } : deps, header)
@@ -227,11 +254,11 @@ function httpMetrics(metrics: MetricsRegistry, logger: Logger) {
       inFlight.dec()
       // A 404 or 405 from a route (an unknown id) keeps its route; a request no route matched is labelled once.
       const route = scope.route === '' || ((status === 404 || status === 405) && scope.route.endsWith('*')) ? 'unmatched' : scope.route
-      const durationSeconds = (performance.now() - startedAt) / 1000
+      const durationSeconds = (clock.now() - startedAt) / 1000
       const method = request.method
       seriesOf(route, method, status).observe(durationSeconds)
       const path = routedPath(request, scope)
-      const level = status >= 500 ? 'error' : QUIET.test(path) ? 'debug' : 'info'
+      const level = status >= 500 ? 'error' : isProbe(path) ? 'debug' : 'info'
       // Health probes log at debug: at the usual info level their record is not even built.
       if (logger.isLevelEnabled(level)) access(level, { requestId: scope.requestId, method, path, route, status, durationMs: Math.round(durationSeconds * 1e5) / 100 })
     },
