@@ -19,7 +19,7 @@
  * Then `npm start` time to ready (cold and warm DATA_DIR) and idle RSS. Figures are printed against the targets;
  * timing never fails the command.
  *
- * Env: BENCH_DURATION (s per round, default 10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_RATE (4000 req/s),
+ * Env: BENCH_DURATION (s per round, default 10), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50), BENCH_RATE (4000 req/s),
  * BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
  */
 import autocannon from 'autocannon'
@@ -32,7 +32,7 @@ import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_N
 import { measureStart, type StartupRun } from './startup.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const RATE = Number(process.env.BENCH_RATE ?? 4000)
 const STARTS = Number(process.env.BENCH_STARTS ?? 3)
@@ -261,6 +261,12 @@ function report(targets: Target[], inProcess: InProcess, startups: { cold: Start
     `the answer itself, bare replay/hello       ${fmt(mReplay.rps / mBare.rps)}   (the same headers and body as full, sent by bare Hono; server ${fmt(rReplay.cpuUsPerReq, 1)} µs/req at ${RATE}/s)`,
   )
   lines.push(`KamHub's code, full on PostgreSQL/replay  ${fmt(mPg.rps / mReplay.rps)}   (informational: the middleware against the same bytes on the wire)`)
+  // The same ratios within each round (full and bare measured seconds apart): how far the machine moved the verdict.
+  const perRound = (t: Target) => t.rounds.map((r, i) => r.rps / targets[2]!.rounds[i]!.rps)
+  for (const [label, t] of [['log written', targets[0]!], ['info', targets[1]!], ['PostgreSQL', targets[3]!]] as const) {
+    const ratios = perRound(t)
+    lines.push(`  full/bare round by round, ${pad(label + ':', 12)} ${ratios.map((x) => fmt(x)).join(' ')}  (median ${fmt(median(ratios))}, informational)`)
+  }
   lines.push(
     `JavaScript per request, in-process       full ${fmt(inProcess.fullDebug, 1)} µs (log written), ${fmt(inProcess.fullInfo, 1)} µs (info); bare ${fmt(inProcess.bare, 1)} µs  (no sockets, min of 7 × 10k)`,
   )

@@ -12,6 +12,7 @@
  * one request would never fire for the next. The Worker entry and the QStash deliver endpoint keep a timer per
  * call (`perRequestDeadlines`).
  */
+import { monotonicNow } from './monotonic.ts'
 
 export interface Deadline {
   /** The work finished: its deadline no longer fires. */
@@ -41,7 +42,7 @@ export interface DeadlineTimers {
 }
 
 const realTimers: DeadlineTimers = {
-  now: () => performance.now(),
+  now: monotonicNow,
   setTimeout(fn, ms) {
     const timer = setTimeout(fn, ms) as unknown as { unref?: () => void }
     // The sockets of unfinished requests keep a server alive; a sweep left over from finished ones must not.

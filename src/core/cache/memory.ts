@@ -11,6 +11,7 @@ import { cacheMetrics, type CacheMetrics } from './metrics.ts'
 import { ReadThroughCache, type ReadThroughOptions } from './read-through.ts'
 import { readOnly, type EntryStore, type Lifetime, type Lookup, type Now } from './store.ts'
 import type { MetricsRegistry } from '../monitoring/metrics.ts'
+import { monotonicNow } from '../monotonic.ts'
 
 interface Slot extends Lifetime {
   json: string
@@ -46,7 +47,7 @@ export class MemoryStore implements EntryStore {
   }
 
   read<T>(key: string): Lookup<T> {
-    const startedAt = performance.now()
+    const startedAt = monotonicNow()
     const slot = this.slots.get(key)
     let lookup: Lookup<T> = {}
     if (slot && slot.expiresAt <= this.now()) {
@@ -61,7 +62,7 @@ export class MemoryStore implements EntryStore {
   }
 
   write(key: string, json: string, { freshUntil, expiresAt }: Lifetime): void {
-    const startedAt = performance.now()
+    const startedAt = monotonicNow()
     this.slots.delete(key)
     if (expiresAt > this.now()) {
       this.slots.set(key, { json, freshUntil, expiresAt })
@@ -71,7 +72,7 @@ export class MemoryStore implements EntryStore {
   }
 
   delete(keys: string[]): void {
-    const startedAt = performance.now()
+    const startedAt = monotonicNow()
     for (const key of keys) this.slots.delete(key)
     this.metrics?.duration('delete', startedAt)
   }

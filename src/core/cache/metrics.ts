@@ -10,6 +10,7 @@
  * cache_memory_entries{cache}             entries held in process memory (read at scrape time)
  */
 import type { CounterSeries, HistogramSeries, MetricsRegistry } from '../monitoring/metrics.ts'
+import { monotonicNow } from '../monotonic.ts'
 
 export type CacheResult = 'hit' | 'miss' | 'stale' | 'error'
 export type CacheOp = 'get' | 'set' | 'delete' | 'ping'
@@ -20,7 +21,7 @@ const BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 
 export interface CacheMetrics {
   result(result: CacheResult): void
-  /** `startedAt` from performance.now(). */
+  /** `startedAt` from monotonicNow(). */
   duration(op: CacheOp, startedAt: number): void
   backendError(op: CacheOp): void
   circuit(state: CircuitState): void
@@ -43,7 +44,7 @@ export function cacheMetrics(registry: MetricsRegistry | undefined, cache: strin
   const byOp: Partial<Record<CacheOp, HistogramSeries>> = {}
   return {
     result: (result) => byResult[result].inc(),
-    duration: (op, startedAt) => (byOp[op] ??= durations.child({ cache, op })).observe((performance.now() - startedAt) / 1000),
+    duration: (op, startedAt) => (byOp[op] ??= durations.child({ cache, op })).observe((monotonicNow() - startedAt) / 1000),
     backendError: (op) => errors.inc({ cache, op }),
     circuit(state) {
       for (const s of ['closed', 'half_open', 'open'] as const) circuit.set(s === state ? 1 : 0, { cache, state: s })

@@ -24,6 +24,7 @@ import { CircuitBreaker } from './circuit-breaker.ts'
 import { MemoryStore } from './memory.ts'
 import type { CacheMetrics, CacheOp } from './metrics.ts'
 import type { Entry, EntryStore, Lifetime, Lookup, Now } from './store.ts'
+import { monotonicNow } from '../monotonic.ts'
 
 /** The backend: throws when it cannot answer. */
 export interface RemoteStore {
@@ -173,7 +174,7 @@ export class ResilientStore implements EntryStore {
 
   private async call<R>(op: CacheOp, fn: () => Promise<R>): Promise<Outcome<R>> {
     if (!this.o.breaker.tryAcquire()) return { ok: false }
-    const startedAt = performance.now()
+    const startedAt = monotonicNow()
     try {
       const value = await withTimeout(fn(), this.o.timeoutMs)
       this.o.breaker.success()

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../monitoring/logger.ts'
 import type { MetricsRegistry } from '../monitoring/metrics.ts'
+import { monotonicNow } from '../monotonic.ts'
 
 export interface QueryObserver {
   (text: string, startedAt: number, error?: unknown): void
@@ -14,7 +15,7 @@ export function queryObserver(metrics: MetricsRegistry, logger: Logger, slowQuer
   const duration = metrics.histogram('db_query_duration_seconds', 'Database statement latency by operation')
   const errors = metrics.counter('db_query_errors_total', 'Database statements that failed, by operation and SQLSTATE')
   return (text, startedAt, error) => {
-    const ms = performance.now() - startedAt
+    const ms = monotonicNow() - startedAt
     const operation = operationOf(text)
     duration.observe(ms / 1000, { operation })
     if (error) errors.inc({ operation, sqlstate: (error as { code?: string }).code ?? 'unknown' })

@@ -11,6 +11,7 @@ import { earthdistance } from '@electric-sql/pglite/contrib/earthdistance'
 import { drizzle } from 'drizzle-orm/pglite'
 import type { Database, Orm } from './index.ts'
 import type { QueryObserver } from './instrument.ts'
+import { monotonicNow } from '../monotonic.ts'
 
 export interface PgliteOptions {
   /** A directory to persist to; omit for an in-memory database. */
@@ -89,7 +90,7 @@ function instrument<T extends Queryable>(client: T, observe: QueryObserver): T {
       const value = Reflect.get(target, prop, receiver)
       if (prop === 'query' && typeof value === 'function') {
         return async (text: string, ...rest: unknown[]) => {
-          const startedAt = performance.now()
+          const startedAt = monotonicNow()
           try {
             const result = await value.call(target, text, ...rest)
             observe(text, startedAt)

@@ -7,6 +7,7 @@ import { drizzle } from 'drizzle-orm/postgres-js'
 import type { Database, Orm } from './index.ts'
 import type { QueryObserver } from './instrument.ts'
 import { startPostgresListener } from './postgres-listener.ts'
+import { monotonicNow } from '../monotonic.ts'
 
 type Sql = postgres.Sql
 
@@ -100,7 +101,7 @@ function timed(text: string, query: unknown, observe: QueryObserver) {
   const q = query as { then: Then }
   const then = q.then
   q.then = function (onFulfilled, onRejected) {
-    const startedAt = performance.now()
+    const startedAt = monotonicNow()
     return then.call(
       q,
       (value) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import pino from 'pino'
 import { createLogger } from './logger.ts'
-import { accessLog, type AccessRecord } from './access-log.ts'
+import { accessLog, jsonString, redactPath, type AccessRecord } from './access-log.ts'
 
 function capture() {
   const lines: string[] = []
@@ -48,5 +48,29 @@ describe('the access line', () => {
     const line = JSON.parse(out.lines[0]!)
     expect(line).toMatchObject({ msg: 'request', requestId: 'req-1', status: 200 })
     expect(line.path).not.toContain('hunter2')
+  })
+})
+
+describe('jsonString', () => {
+  it('is JSON.stringify for any string: plain text as it is, the rest escaped by the builtin', () => {
+    const samples = ['', 'GET', '/v1/tours/:id', 'f47ac10b-58cc-4372-a567-0e02b2c3d479', '/путь/тур', 'emoji 🌋', 'quote "x"', 'back\\slash', 'tab\tnew\nline', '\u0000', 'lone \ud800 high', 'lone \udfff low', 'del \u007f', '\u2028\u2029']
+    for (const text of samples) expect([text, jsonString(text)]).toEqual([text, JSON.stringify(text)])
+  })
+})
+
+describe('redactPath', () => {
+  it('answers a clean path as it is, again from its memo, and redacts a secret every time', () => {
+    expect(redactPath('/v1/tours/709a9071-d298-8a58-a2ce-f48087c18d2c')).toBe('/v1/tours/709a9071-d298-8a58-a2ce-f48087c18d2c')
+    expect(redactPath('/v1/tours/709a9071-d298-8a58-a2ce-f48087c18d2c')).toBe('/v1/tours/709a9071-d298-8a58-a2ce-f48087c18d2c')
+    for (let i = 0; i < 2; i++) {
+      const out = redactPath('/v1/reset?token=abc123secret')
+      expect(out).not.toContain('abc123secret')
+      expect(out).toContain('[REDACTED]')
+    }
+  })
+
+  it('stays correct past the bound of remembered paths', () => {
+    for (let i = 0; i < 5000; i++) expect(redactPath(`/v1/tours/${i}`)).toBe(`/v1/tours/${i}`)
+    expect(redactPath('/v1/x?password=hunter2')).not.toContain('hunter2')
   })
 })
