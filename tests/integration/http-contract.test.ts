@@ -24,6 +24,9 @@ describe('HTTP contract', () => {
     expect((res as Response).status).toBe(200)
     expect((res as Response).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
     expect((res as Response).headers.get('x-content-type-options')).toBe('nosniff')
+    // The body is serialised once at start-up: still the JSON the OpenAPI document promises.
+    expect((res as Response).headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await (res as Response).json()).toEqual({ status: 'ok' })
   })
 
   it('a wrong method is a 405 with Allow', async () => {
