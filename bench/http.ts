@@ -262,9 +262,9 @@ function report(targets: Target[], inProcess: InProcess, startups: { cold: Start
   )
   lines.push(`KamHub's code, full on PostgreSQL/replay  ${fmt(mPg.rps / mReplay.rps)}   (informational: the middleware against the same bytes on the wire)`)
   // The same ratios within each round (full and bare measured seconds apart): how far the machine moved the verdict.
-  const perRound = (t: Target) => t.rounds.map((r, i) => r.rps / targets[2]!.rounds[i]!.rps)
-  for (const [label, t] of [['log written', targets[0]!], ['info', targets[1]!], ['PostgreSQL', targets[3]!]] as const) {
-    const ratios = perRound(t)
+  const [tWritten, tInfo, tBare, tPg] = targets as [Target, Target, Target, Target]
+  for (const [label, t] of [['log written', tWritten], ['info', tInfo], ['PostgreSQL', tPg]] as const) {
+    const ratios = t.rounds.map((r, i) => r.rps / tBare.rounds[i]!.rps)
     lines.push(`  full/bare round by round, ${pad(label + ':', 12)} ${ratios.map((x) => fmt(x)).join(' ')}  (median ${fmt(median(ratios))}, informational)`)
   }
   lines.push(

@@ -212,6 +212,9 @@ describe('fixed header names', () => {
 
   it('refuse a header named twice, in the common and the document set', () => {
     expect(() => prepareFixedHeaders({ 'Referrer-Policy': 'no-referrer' }, { 'referrer-policy': 'same-origin' })).toThrow(/named twice/)
+    // Names the envelope keeps bits of its own for.
+    expect(() => prepareFixedHeaders({ 'content-type': 'text/plain' })).toThrow(/Content-Type/)
+    expect(() => prepareFixedHeaders({}, { 'X-Request-Id': 'fixed' })).toThrow(/X-Request-Id/)
   })
 })
 

@@ -87,7 +87,9 @@ export function prepareFixedHeaders(headers: Record<string, string>, documentHea
   const documentPairs = Object.entries(documentHeaders)
   const named = [...pairs, ...documentPairs].map(([name]) => name.toLowerCase())
   if (named.length > 28) throw new Error('At most 28 fixed response headers (one bit each, beside the request id and Content-Type)')
-  if (new Set(named).size !== named.length) throw new Error('A fixed response header is named twice')
+  // The request id and Content-Type have bits of their own below: a fixed header of either name would lose its bit.
+  const reserved = [REQUEST_ID.toLowerCase(), 'content-type']
+  if (new Set([...named, ...reserved]).size !== named.length + reserved.length) throw new Error('A fixed response header is named twice, or is X-Request-Id or Content-Type')
   const bitOf = new Map(named.map((name, i) => [name, 1 << i]))
   const requestIdBit = 1 << named.length
   const contentTypeBit = 1 << (named.length + 1)
