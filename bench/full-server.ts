@@ -11,9 +11,6 @@ import { buildServerDeps } from '../src/runtime/server-deps.node.ts'
 import { createApp } from '../src/app.ts'
 import { nodeResponseHeaders } from '../src/runtime/node-response-headers.ts'
 import { nodeRawHeaders } from '../src/runtime/node-request-headers.ts'
-import { keepTickObjectShape } from '../src/runtime/tick-object-shape.node.ts'
-
-keepTickObjectShape()
 
 const { deps, start, settled, close } = await buildServerDeps(process.env)
 let listening!: (port: number) => void

@@ -8,12 +8,9 @@ import { createApp } from '../app.ts'
 import { nodeResponseHeaders } from './node-response-headers.ts'
 import { nodeRawHeaders } from './node-request-headers.ts'
 import { ConfigError } from '../core/config/schema.ts'
-import { keepTickObjectShape } from './tick-object-shape.node.ts'
 
 async function main() {
   const startedAt = performance.now()
-  // Without it, the first idle spell leaves every nextTick slower for the rest of the process (see the module).
-  keepTickObjectShape()
   const { deps, start, close } = await buildServerDeps(process.env)
   const app = createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders })
   const { config, logger } = deps

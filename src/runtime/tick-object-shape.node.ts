@@ -20,10 +20,14 @@
  * of the real records; holding it keeps every map of the chain alive. The two symbols are Node's own, read off an
  * AsyncResource (which carries both). On a Node whose records look different the object shares nothing and costs
  * nothing — tick-object-shape.node.test.ts checks that it shares the map on the Node this runs on.
+ * `buildServerDeps` (server-deps.node.ts) keeps it, so every server start-up does.
  */
 import { AsyncResource } from 'node:async_hooks'
 
 let kept: object | undefined
+
+/** Whether this process keeps the shape (what a server's start-up is checked for). */
+export const tickObjectShapeKept = (): boolean => kept !== undefined
 
 /** The kept record-shaped object (idempotent), or undefined where Node's async id symbols are not found. */
 export function keepTickObjectShape(): object | undefined {
