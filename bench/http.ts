@@ -12,14 +12,21 @@
  *           cores) and what the middleware costs (informational; the target is against bare /hello)
  *
  * Each server runs in its own Node process on @hono/node-server, with the Node flags of `npm start` (both sides);
- * autocannon runs in this one. Three measurements:
- *   1. saturation: alternating rounds at N connections (order reversed every other round, so drift hits all);
- *   2. server CPU per request at a fixed request rate (a fair cost comparison: neither side is saturated);
+ * the load comes from this one. Three measurements:
+ *   1. saturation (autocannon): alternating rounds at N connections (order reversed every other round, so drift
+ *      hits all) — the throughput ratio. Its latency is the queue a closed loop builds: 50 connections / throughput
+ *      (Little's law), so its p99 is printed for reference, beside the bare server's own;
+ *   2. latency at a load (bench/paced-load.ts): requests spread evenly at a fixed rate over the same N connections,
+ *      each timed from when it was due — the p99 target — and the server's CPU per request there (a fair cost
+ *      comparison: neither side is saturated). The rate is half of what the slowest full-stack server reached at
+ *      saturation in this run: every server at the same load, each full one at about half its capacity or less (the
+ *      load a service is run at), and it follows the machine's speed;
  *   3. JavaScript CPU per request in-process, without sockets (bench/in-process.ts): stable on a busy machine.
  * Then `npm start` time to ready (cold and warm DATA_DIR) and idle RSS. Figures are printed against the targets;
  * timing never fails the command.
  *
- * Env: BENCH_DURATION (s per round, default 10), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50), BENCH_RATE (4000 req/s),
+ * Env: BENCH_DURATION (s per saturation round, default 10), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50), BENCH_RATE
+ * (req/s of the paced rounds; default half of the slowest full server's saturation median), BENCH_PACED_SECONDS (5 per round),
  * BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
  */
 import autocannon from 'autocannon'
@@ -30,14 +37,15 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, type ChildServer } from './lib.ts'
 import { measureStart, type StartupRun } from './startup.ts'
+import { pacedLoad } from './paced-load.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
-const RATE = Number(process.env.BENCH_RATE ?? 4000)
+const FIXED_RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined
+const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 5)
 const STARTS = Number(process.env.BENCH_STARTS ?? 3)
 const WARMUP = Math.min(3, DURATION)
-const RATE_SECONDS = Math.min(5, DURATION)
 const PROFILE = process.env.BENCH_PROFILE === '1'
 
 const TARGET_RATIO = 0.7
@@ -48,13 +56,14 @@ interface Target {
   path: string
   server?: ChildServer
   rounds: Round[]
-  atRate?: Round
+  paced: Round[]
 }
 
 interface Round {
   rps: number
   p50: number
   p99: number
+  p999: number
   /** Server process CPU, in cores (1.0 = one core busy the whole round). */
   cpu: number
   cpuUsPerReq: number
@@ -88,16 +97,17 @@ async function main() {
     })
 
   const targets: Target[] = [
-    { name: 'full  /health/live  access log written', path: '/health/live', rounds: [] },
-    { name: 'full  /health/live  LOG_LEVEL=info', path: '/health/live', rounds: [] },
-    { name: 'bare  /hello', path: '/hello', rounds: [] },
-    { name: 'full  /health/live  PostgreSQL, info', path: '/health/live', rounds: [] },
-    { name: 'bare  replay of the full answer', path: '', rounds: [] },
+    { name: 'full  /health/live  access log written', path: '/health/live', rounds: [], paced: [] },
+    { name: 'full  /health/live  LOG_LEVEL=info', path: '/health/live', rounds: [], paced: [] },
+    { name: 'bare  /hello', path: '/hello', rounds: [], paced: [] },
+    { name: 'full  /health/live  PostgreSQL, info', path: '/health/live', rounds: [], paced: [] },
+    { name: 'bare  replay of the full answer', path: '', rounds: [], paced: [] },
   ]
   const loadBefore = loadavg()[0]!
   let startups: { cold: StartupRun[]; warm: StartupRun[] } = { cold: [], warm: [] }
   let inProcess: InProcess | undefined
   let database: { url: string; drop(): Promise<void> } | undefined
+  let rate = NaN
 
   try {
     log('starting servers (full stack: PGlite initdb + migrations in a temp dir)…')
@@ -126,9 +136,15 @@ async function main() {
         t.rounds[r] = await load(t, DURATION)
       }
     }
-    for (const t of targets) {
-      log(`fixed ${RATE} req/s, ${RATE_SECONDS} s: ${t.name}`)
-      t.atRate = await load(t, RATE_SECONDS, RATE)
+    // Every server at the same load: half of what the slowest full server managed at saturation, on whatever mode
+    // the machine is in today. Near saturation an open loop's queue grows without bound, and latency says nothing.
+    const slowestFull = Math.min(...[written, info, onPostgres].map((t) => median(t.rounds.map((r) => r.rps))))
+    rate = FIXED_RATE ?? Math.round(slowestFull / 2 / 100) * 100
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+        log(`paced ${r + 1}/${ROUNDS}, ${rate} req/s, ${PACED_SECONDS} s: ${t.name}`)
+        t.paced[r] = await paced(t, rate)
+      }
     }
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
 
@@ -141,7 +157,7 @@ async function main() {
     await database?.drop()
   }
 
-  process.stdout.write(report(targets, inProcess!, startups, [loadBefore, loadavg()[0]!]))
+  process.stdout.write(report(targets, rate, inProcess!, startups, [loadBefore, loadavg()[0]!]))
 }
 
 /** A fresh database on BENCH_DATABASE_URL / TEST_DATABASE_URL's server (postgres@127.0.0.1:5432 by default). */
@@ -161,15 +177,15 @@ async function benchDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
   }
 }
 
-/** One autocannon run; latency from every response's own timing (autocannon's histogram has 1 ms resolution). */
-async function load(target: Target, seconds: number, overallRate?: number): Promise<Round> {
+/** One autocannon run at saturation; latency from every response's own timing (its histogram has 1 ms resolution). */
+async function load(target: Target, seconds: number): Promise<Round> {
   const pid = target.server!.child.pid!
   const times = new Float64Array(4_000_000)
   let n = 0
   const cpuBefore = cpuSeconds(pid)
   const wallBefore = performance.now()
   const url = `http://127.0.0.1:${target.server!.port}${target.path}`
-  const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, ...(overallRate ? { overallRate } : {}) })
+  const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds })
   instance.on('response', (_client, status, _bytes, ms) => {
     if (status === 200 && n < times.length) times[n++] = ms
   })
@@ -181,9 +197,30 @@ async function load(target: Target, seconds: number, overallRate?: number): Prom
     rps: total / seconds,
     p50: quantile(times, n, 0.5),
     p99: quantile(times, n, 0.99),
+    p999: quantile(times, n, 0.999),
     cpu: cpu / wall,
     cpuUsPerReq: (cpu * 1e6) / Math.max(1, total),
     failures: result.errors + result.timeouts + result.non2xx,
+  }
+}
+
+/** One paced run: `rate` req/s spread evenly over the connections, latency from each request's due time. */
+async function paced(target: Target, rate: number): Promise<Round> {
+  const pid = target.server!.child.pid!
+  const cpuBefore = cpuSeconds(pid)
+  const wallBefore = performance.now()
+  const result = await pacedLoad({ port: target.server!.port, path: target.path, rate, seconds: PACED_SECONDS, connections: CONNECTIONS })
+  const wall = (performance.now() - wallBefore) / 1000
+  const cpu = cpuSeconds(pid) - cpuBefore
+  const { ok, latencies } = result
+  return {
+    rps: result.achievedRate,
+    p50: quantile(latencies, ok, 0.5),
+    p99: quantile(latencies, ok, 0.99),
+    p999: quantile(latencies, ok, 0.999),
+    cpu: cpu / wall,
+    cpuUsPerReq: (cpu * 1e6) / Math.max(1, ok + result.failures),
+    failures: result.failures,
   }
 }
 
@@ -204,7 +241,7 @@ async function measureStartups(tempDir: () => Promise<string>) {
   return { cold, warm }
 }
 
-function report(targets: Target[], inProcess: InProcess, startups: { cold: StartupRun[]; warm: StartupRun[] }, load: number[]): string {
+function report(targets: Target[], rate: number, inProcess: InProcess, startups: { cold: StartupRun[]; warm: StartupRun[] }, load: number[]): string {
   const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '—')
   const pad = (s: string, w: number) => s.padEnd(w)
   const lpad = (s: string, w: number) => s.padStart(w)
@@ -217,48 +254,62 @@ function report(targets: Target[], inProcess: InProcess, startups: { cold: Start
         lpad(fmt(r.rps, 0), 8) +
         lpad(fmt(r.p50), 9) +
         lpad(fmt(r.p99), 9) +
+        lpad(fmt(r.p999), 9) +
         lpad(fmt(r.cpu * 100, 0) + '%', 7) +
         lpad(fmt(r.cpuUsPerReq, 1), 9) +
         lpad(String(r.failures), 6),
     )
-  const medianRound = (t: Target): Round => ({
-    rps: median(t.rounds.map((r) => r.rps)),
-    p50: median(t.rounds.map((r) => r.p50)),
-    p99: median(t.rounds.map((r) => r.p99)),
-    cpu: median(t.rounds.map((r) => r.cpu)),
-    cpuUsPerReq: median(t.rounds.map((r) => r.cpuUsPerReq)),
-    failures: t.rounds.reduce((s, r) => s + r.failures, 0),
+  const medianRound = (rounds: Round[]): Round => ({
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    p999: median(rounds.map((r) => r.p999)),
+    cpu: median(rounds.map((r) => r.cpu)),
+    cpuUsPerReq: median(rounds.map((r) => r.cpuUsPerReq)),
+    failures: rounds.reduce((s, r) => s + r.failures, 0),
   })
 
   lines.push('')
   lines.push(`KamHub HTTP benchmark — ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, autocannon 8`)
   lines.push(`load average ${fmt(load[0]!)} at start, ${fmt(load[1]!)} at end (anything above ~0 means other work shared the CPUs)`)
-  lines.push(`${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION} s in alternating order after ${WARMUP} s warm-up; autocannon shares the machine`)
+  lines.push(`${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION} s in alternating order after ${WARMUP} s warm-up; the load generator shares the machine`)
+  lines.push(`Saturation: autocannon, as fast as answers come. Paced: ${rate} req/s spread evenly over the ${CONNECTIONS} connections (half the`)
+  lines.push(`  slowest full server's saturation median unless BENCH_RATE), ${ROUNDS} rounds × ${PACED_SECONDS} s; a request that waits for a busy`)
+  lines.push('  connection counts from when it was due (bench/paced-load.ts).')
   lines.push('Full stack: production mode, every middleware; its pino access log goes to stdout = /dev/null. Database: the embedded')
   lines.push('  PGlite (what `npm start` runs) or PostgreSQL through a postgres.js pool (what a deployment runs).')
   lines.push('  "access log written": LOG_LEVEL=debug, so every /health/live request formats and writes its access line')
   lines.push('  (/health/* lines are debug-level); "LOG_LEVEL=info" is the production default, where probe lines are filtered.')
   lines.push('')
-  lines.push(pad('round', 8) + pad('target', 40) + lpad('req/s', 8) + lpad('p50 ms', 9) + lpad('p99 ms', 9) + lpad('CPU', 7) + lpad('µs/req', 9) + lpad('fail', 6))
+  const header = (first: string) =>
+    lines.push(pad(first, 8) + pad('target', 40) + lpad('req/s', 8) + lpad('p50 ms', 9) + lpad('p99 ms', 9) + lpad('p99.9', 9) + lpad('CPU', 7) + lpad('µs/req', 9) + lpad('fail', 6))
+  header('round')
   for (let r = 0; r < ROUNDS; r++) for (const t of targets) row(String(r + 1), t.name, t.rounds[r]!)
-  const medians = targets.map(medianRound)
+  const medians = targets.map((t) => medianRound(t.rounds))
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, medians[i]!)
-  for (const t of targets) row(`@${RATE}/s`, t.name, t.atRate!)
+  lines.push('')
+  header('paced')
+  for (let r = 0; r < ROUNDS; r++) for (const t of targets) row(String(r + 1), t.name, t.paced[r]!)
+  const pacedMedians = targets.map((t) => medianRound(t.paced))
+  for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, pacedMedians[i]!)
 
   const [mWritten, mInfo, mBare, mPg, mReplay] = medians as [Round, Round, Round, Round, Round]
-  const [rWritten, rInfo, rBare, rPg, rReplay] = targets.map((t) => t.atRate!) as [Round, Round, Round, Round, Round]
+  const [rWritten, rInfo, rBare, rPg, rReplay] = pacedMedians as [Round, Round, Round, Round, Round]
   lines.push('')
   lines.push(`throughput full/bare, access log written  ${fmt(mWritten.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mWritten.rps / mBare.rps >= TARGET_RATIO)}`)
   lines.push(`throughput full/bare, LOG_LEVEL=info      ${fmt(mInfo.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mInfo.rps / mBare.rps >= TARGET_RATIO)}`)
   lines.push(`throughput full/bare, PostgreSQL, info    ${fmt(mPg.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mPg.rps / mBare.rps >= TARGET_RATIO)}`)
   lines.push(
-    `p99 full at ${CONNECTIONS} connections                ${fmt(mWritten.p99)} ms (log written), ${fmt(mInfo.p99)} ms (info), ${fmt(mPg.p99)} ms (PostgreSQL)   target ≤ ${TARGET_P99_MS} ms  ${verdict(Math.max(mWritten.p99, mInfo.p99, mPg.p99) <= TARGET_P99_MS)}`,
+    `p99 full at ${CONNECTIONS} connections, ${rate} req/s   ${fmt(rWritten.p99)} ms (log written), ${fmt(rInfo.p99)} ms (info), ${fmt(rPg.p99)} ms (PostgreSQL); bare ${fmt(rBare.p99)} ms   target ≤ ${TARGET_P99_MS} ms  ${verdict(Math.max(rWritten.p99, rInfo.p99, rPg.p99) <= TARGET_P99_MS)}`,
   )
   lines.push(
-    `server CPU per request at ${RATE} req/s     full ${fmt(rWritten.cpuUsPerReq, 1)} µs (log written), ${fmt(rInfo.cpuUsPerReq, 1)} µs (info), ${fmt(rPg.cpuUsPerReq, 1)} µs (PostgreSQL); bare ${fmt(rBare.cpuUsPerReq, 1)} µs`,
+    `p99 at saturation (informational)        ${fmt(mWritten.p99)} / ${fmt(mInfo.p99)} / ${fmt(mPg.p99)} ms; bare ${fmt(mBare.p99)} ms — the closed loop's queue: ${CONNECTIONS} connections / throughput = a mean of ${fmt((CONNECTIONS / mInfo.rps) * 1000)} ms (info), ${fmt((CONNECTIONS / mBare.rps) * 1000)} ms (bare)`,
   )
   lines.push(
-    `the answer itself, bare replay/hello       ${fmt(mReplay.rps / mBare.rps)}   (the same headers and body as full, sent by bare Hono; server ${fmt(rReplay.cpuUsPerReq, 1)} µs/req at ${RATE}/s)`,
+    `server CPU per request at ${rate} req/s    full ${fmt(rWritten.cpuUsPerReq, 1)} µs (log written), ${fmt(rInfo.cpuUsPerReq, 1)} µs (info), ${fmt(rPg.cpuUsPerReq, 1)} µs (PostgreSQL); bare ${fmt(rBare.cpuUsPerReq, 1)} µs`,
+  )
+  lines.push(
+    `the answer itself, bare replay/hello       ${fmt(mReplay.rps / mBare.rps)}   (the same headers and body as full, sent by bare Hono; server ${fmt(rReplay.cpuUsPerReq, 1)} µs/req at ${rate}/s)`,
   )
   lines.push(`KamHub's code, full on PostgreSQL/replay  ${fmt(mPg.rps / mReplay.rps)}   (informational: the middleware against the same bytes on the wire)`)
   // The same ratios within each round (full and bare measured seconds apart): how far the machine moved the verdict.

@@ -180,7 +180,9 @@ const NODE_OWN_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-l
  * headers and body bytes without any of KamHub's code. Returns the bare server's path for it.
  */
 export async function recordForReplay(bare: ChildServer, name: string, url: string): Promise<string> {
-  const response = await fetch(url)
+  // The answer autocannon gets, which asks for no encoding. fetch() would ask for gzip and hand back the decoded
+  // body under the gzip answer's headers: a replay that says gzip and sends plain text.
+  const response = await fetch(url, { headers: { 'Accept-Encoding': 'identity' } })
   const body = Buffer.from(await response.arrayBuffer())
   const headers: Record<string, string> = {}
   response.headers.forEach((value, key) => {

@@ -1,0 +1,51 @@
+/**
+ * The benchmark's paced client (bench/paced-load.ts) gets its figures from its own framing of HTTP answers: each
+ * answer must be counted once, whole, however the server frames it, or its percentiles describe nothing.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pacedLoad } from '../../bench/paced-load.ts'
+
+let server: Server
+let port: number
+const seen = new Map<string, number>()
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.set(req.url!, (seen.get(req.url!) ?? 0) + 1)
+    if (req.url === '/length') res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '5' }).end('Hello')
+    else if (req.url === '/chunked') {
+      // Two chunks written apart, so the client sees the answer in pieces and must wait for the last chunk.
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+      res.write('{"part":1,' + ' '.repeat(20_000))
+      setImmediate(() => res.end('"part2":2}'))
+    } else if (req.url === '/empty') res.writeHead(204).end()
+    else res.writeHead(503, { 'Content-Type': 'text/plain' }).end('no')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  port = (server.address() as AddressInfo).port
+})
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+describe('pacedLoad', () => {
+  it('sends rate × seconds requests and counts each answer framed by Content-Length once', async () => {
+    const result = await pacedLoad({ port, path: '/length', rate: 400, seconds: 0.25, connections: 5 })
+    expect(result).toMatchObject({ ok: 100, failures: 0 })
+    expect(seen.get('/length')).toBe(100)
+    expect(Array.from(result.latencies.subarray(0, 100)).every((ms) => ms >= 0)).toBe(true)
+  })
+
+  it('waits for the last chunk of a chunked answer that arrives in pieces', async () => {
+    const result = await pacedLoad({ port, path: '/chunked', rate: 200, seconds: 0.25, connections: 3 })
+    expect(result).toMatchObject({ ok: 50, failures: 0 })
+    expect(seen.get('/chunked')).toBe(50)
+  })
+
+  it('counts answers other than 200 as failures, not latencies', async () => {
+    const result = await pacedLoad({ port, path: '/down', rate: 200, seconds: 0.1, connections: 2 })
+    expect(result).toMatchObject({ ok: 0, failures: 20 })
+    const empty = await pacedLoad({ port, path: '/empty', rate: 200, seconds: 0.1, connections: 2 })
+    expect(empty).toMatchObject({ ok: 0, failures: 20 })
+  })
+})
