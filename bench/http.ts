@@ -17,16 +17,16 @@
  *      hits all) — the throughput ratio. Its latency is the queue a closed loop builds: 50 connections / throughput
  *      (Little's law), so its p99 is printed for reference, beside the bare server's own;
  *   2. latency at a load (bench/paced-load.ts): requests spread evenly at a fixed rate over the same N connections,
- *      each timed from when it was due — the p99 target — and the server's CPU per request there (a fair cost
- *      comparison: neither side is saturated). The rate is half of what the slowest full-stack server reached at
- *      saturation in this run: every server at the same load, each full one at about half its capacity or less (the
- *      load a service is run at), and it follows the machine's speed;
+ *      one that waits for a busy connection timed from when it was due — the p99 target — and the server's CPU per
+ *      request there (a fair cost comparison: neither side is saturated). The rate is half of what the slowest
+ *      full-stack server reached at saturation in this run: every server at the same load, each full one at about
+ *      half its capacity or less (the load a service is run at), and it follows the machine's speed;
  *   3. JavaScript CPU per request in-process, without sockets (bench/in-process.ts): stable on a busy machine.
  * Then `npm start` time to ready (cold and warm DATA_DIR) and idle RSS. Figures are printed against the targets;
  * timing never fails the command.
  *
  * Env: BENCH_DURATION (s per saturation round, default 10), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50), BENCH_RATE
- * (req/s of the paced rounds; default half of the slowest full server's saturation median), BENCH_PACED_SECONDS (5 per round),
+ * (req/s of the paced rounds; default half of the slowest full server's saturation median), BENCH_PACED_SECONDS (5),
  * BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
  */
 import autocannon from 'autocannon'
@@ -204,7 +204,7 @@ async function load(target: Target, seconds: number): Promise<Round> {
   }
 }
 
-/** One paced run: `rate` req/s spread evenly over the connections, latency from each request's due time. */
+/** One paced run: `rate` req/s spread evenly over the connections (latency as bench/paced-load.ts times it). */
 async function paced(target: Target, rate: number): Promise<Round> {
   const pid = target.server!.child.pid!
   const cpuBefore = cpuSeconds(pid)
