@@ -124,7 +124,7 @@ async function main() {
       startChildServer('./full-server.ts', cleanEnv({ NODE_ENV: 'production', ...productionSecrets(), DATABASE_URL: database.url, LOG_LEVEL: 'info' })),
     ])
     replay.server = bare.server
-    replay.path = await recordForReplay(bare.server!, 'health-live', `http://127.0.0.1:${onPostgres.server!.port}/health/live`)
+    replay.path = (await recordForReplay(bare.server!, 'health-live', `http://127.0.0.1:${onPostgres.server!.port}/health/live`)).path
 
     for (const t of targets) {
       log(`warm-up ${WARMUP} s: ${t.name}`)

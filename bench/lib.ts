@@ -177,9 +177,9 @@ const NODE_OWN_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-l
 
 /**
  * Records a full-app answer and has the bare server (bare-server.ts) replay it at /replay/{name}: the same status,
- * headers and body bytes without any of KamHub's code. Returns the bare server's path for it.
+ * headers and body bytes without any of KamHub's code. Returns the bare server's path for it and the body recorded.
  */
-export async function recordForReplay(bare: ChildServer, name: string, url: string): Promise<string> {
+export async function recordForReplay(bare: ChildServer, name: string, url: string): Promise<{ path: string; body: Uint8Array }> {
   // The answer autocannon gets, which asks for no encoding. fetch() would ask for gzip and hand back the decoded
   // body under the gzip answer's headers: a replay that says gzip and sends plain text.
   const response = await fetch(url, { headers: { 'Accept-Encoding': 'identity' } })
@@ -198,5 +198,5 @@ export async function recordForReplay(bare: ChildServer, name: string, url: stri
   })
   bare.child.send({ type: 'replay', name, status: response.status, headers, body: body.toString('base64') })
   await replaying
-  return `/replay/${name}`
+  return { path: `/replay/${name}`, body }
 }

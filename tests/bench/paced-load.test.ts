@@ -33,7 +33,16 @@ describe('pacedLoad', () => {
     const result = await pacedLoad({ port, path: '/length', rate: 400, seconds: 0.25, connections: 5 })
     expect(result).toMatchObject({ ok: 100, failures: 0 })
     expect(seen.get('/length')).toBe(100)
-    expect(Array.from(result.latencies.subarray(0, 100)).every((ms) => ms >= 0)).toBe(true)
+    // Each answer's latency was recorded: a number of milliseconds, not the array's initial zeros.
+    expect(Array.from(result.latencies.subarray(0, 100)).every((ms) => Number.isFinite(ms) && ms > 0)).toBe(true)
+  })
+
+  it('queues requests that find every connection busy and sends each one once a connection is free', async () => {
+    // One connection at 2000 req/s: several requests fall due per timer tick, so most wait in the backlog.
+    const before = seen.get('/length')!
+    const result = await pacedLoad({ port, path: '/length', rate: 2000, seconds: 0.1, connections: 1 })
+    expect(result).toMatchObject({ ok: 200, failures: 0 })
+    expect(seen.get('/length')! - before).toBe(200)
   })
 
   it('waits for the last chunk of a chunked answer that arrives in pieces', async () => {
