@@ -111,6 +111,19 @@ export const departureSchema = z
   })
   .openapi('Departure')
 
+export const upcomingDepartureSchema = z
+  .object({
+    id: z.uuid(),
+    startsAt: z.iso.datetime(),
+    startsAtLocal: z.string().openapi({ example: '2026-07-01T08:00:00+12:00', description: "In the tour's time zone" }),
+    capacity: z.number().int(),
+    seatsLeft: z.number().int(),
+    price: priceList.optional().openapi({ description: "Only when this departure's prices differ from the tour's `price`" }),
+  })
+  .openapi('UpcomingDeparture', {
+    description: "A scheduled departure as the tour's page lists it (the whole Departure: GET /v1/tours/{id}/departures)",
+  })
+
 export const managedDepartureSchema = departureSchema
   .extend({ priceOverrides: priceOverridesSchema.nullable(), cancelReason: z.string().nullable(), version: z.number().int() })
   .openapi('ManagedDeparture')
@@ -129,7 +142,7 @@ export const publicTourSchema = z
     price: priceList,
     priceFrom: money,
     ...sharedTourFields,
-    upcomingDepartures: z.array(departureSchema),
+    upcomingDepartures: z.array(upcomingDepartureSchema),
   })
   .openapi('PublicTour', { description: 'A published tour in one language (missing fields fall back to Russian)' })
 

@@ -77,6 +77,22 @@ export interface DepartureView {
   price: PriceList
 }
 
+/**
+ * A departure as a tour's page lists it, for its date picker: the page already says which tour it is and that these
+ * are scheduled, and a departure's prices are the tour's `price` unless it overrides them — then, and only then, the
+ * departure carries its own resolved `price`. Ten of these are most of a tour answer, which mobile apps fetch on every
+ * tour they open; the whole departure is at GET /v1/tours/{id}/departures.
+ */
+export interface UpcomingDepartureView {
+  id: string
+  startsAt: string
+  startsAtLocal: string
+  capacity: number
+  seatsLeft: number
+  /** Present only when this departure's prices differ from the tour's. */
+  price?: PriceList
+}
+
 export interface ManagedDepartureView extends DepartureView {
   priceOverrides: PriceOverrides | null
   cancelReason: string | null
@@ -95,7 +111,7 @@ export interface PublicTourView extends SharedTourFields {
   meetingPoint: { lat: number; lng: number; description: string }
   price: PriceList
   priceFrom: Money
-  upcomingDepartures: DepartureView[]
+  upcomingDepartures: UpcomingDepartureView[]
 }
 
 export interface TourSummaryView {
@@ -186,6 +202,25 @@ export function departureView(row: DepartureRow, tour: Pick<TourRow, 'currency' 
   }
 }
 
+export function upcomingDepartureView(row: DepartureRow, tour: Pick<TourRow, 'currency' | 'prices' | 'timezone'>): UpcomingDepartureView {
+  const view: UpcomingDepartureView = {
+    id: row.id,
+    startsAt: iso(row.startsAt)!,
+    startsAtLocal: formatInZone(new Date(row.startsAt), tour.timezone),
+    capacity: row.capacity,
+    seatsLeft: row.seatsLeft,
+  }
+  const price = effectivePrice(tour, row.priceOverrides)
+  if (!samePrices(price, effectivePrice(tour, null))) view.price = price
+  return view
+}
+
+function samePrices(a: PriceList, b: PriceList): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof PriceList>
+  for (const key of keys) if (a[key] !== b[key]) return false
+  return true
+}
+
 export function managedDepartureView(row: DepartureRow, tour: Pick<TourRow, 'currency' | 'prices' | 'timezone'>): ManagedDepartureView {
   return { ...departureView(row, tour), priceOverrides: row.priceOverrides ?? null, cancelReason: row.cancelReason, version: row.version }
 }
@@ -205,7 +240,7 @@ export function publicTourView(row: TourRow, operator: OperatorRow, upcoming: De
     price: effectivePrice(row, null),
     priceFrom: { amount: row.priceFrom, currency: row.currency },
     ...sharedFields(row),
-    upcomingDepartures: upcoming.map((d) => departureView(d, row)),
+    upcomingDepartures: upcoming.map((d) => upcomingDepartureView(d, row)),
   }
 }
 

@@ -208,6 +208,28 @@ describe('departures', () => {
     expect(d.startsAtLocal).toBe(`${year}-07-01T08:00:00+12:00`)
   })
 
+  it("the tour's page lists its scheduled departures soonest first, with a price only where a departure overrides the tour's", async () => {
+    const tour = await makeTour(t, alice)
+    const at = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString()
+    const plain = await json<{ id: string }>(await send(t, 'POST', `/v1/tours/${tour.id}/departures`, { startsAt: at(9), capacity: 6 }, alice.headers), 201)
+    const dearer = await json<{ id: string }>(
+      await send(t, 'POST', `/v1/tours/${tour.id}/departures`, { startsAt: at(5), capacity: 8, priceOverrides: { adult: 1_800_000 } }, alice.headers),
+      201,
+    )
+    const cancelled = await json<{ id: string }>(await send(t, 'POST', `/v1/tours/${tour.id}/departures`, { startsAt: at(7), capacity: 4 }, alice.headers), 201)
+    await json(await send(t, 'POST', `/v1/departures/${cancelled.id}/cancel`, { reason: 'Storm warning' }, alice.headers))
+
+    const page = await json<{ price: Record<string, unknown>; upcomingDepartures: Array<Record<string, unknown>> }>(await send(t, 'GET', `/v1/tours/${tour.id}`))
+    expect(page.upcomingDepartures.map((d) => d.id)).toEqual([dearer.id, plain.id])
+    const [first, second] = page.upcomingDepartures as [Record<string, unknown>, Record<string, unknown>]
+    expect(Object.keys(second).sort()).toEqual(['capacity', 'id', 'seatsLeft', 'startsAt', 'startsAtLocal'])
+    expect(second).toMatchObject({ capacity: 6, seatsLeft: 6 })
+    expect(first.price).toEqual({ ...page.price, adult: 1_800_000 })
+    // The whole departure, prices resolved on every one, is the departures list's.
+    const list = await json<{ items: Array<{ id: string; tourId: string; status: string; price: unknown }> }>(await send(t, 'GET', `/v1/tours/${tour.id}/departures`))
+    expect(list.items.find((d) => d.id === plain.id)).toMatchObject({ tourId: tour.id, status: 'scheduled', price: page.price })
+  })
+
   it('a recurrence rule schedules daily departures across months, skips exceptions, and is idempotent', async () => {
     const tour = await makeTour(t, alice)
     const year = new Date().getUTCFullYear() + 1
