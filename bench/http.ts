@@ -14,8 +14,11 @@
  * Each server runs in its own Node process on @hono/node-server, with the Node flags of `npm start` (both sides);
  * the load comes from this one. Three measurements:
  *   1. saturation (autocannon): alternating rounds at N connections (order reversed every other round, so drift
- *      hits all) — the throughput ratio. Its latency is the queue a closed loop builds: 50 connections / throughput
- *      (Little's law), so its p99 is printed for reference, beside the bare server's own;
+ *      hits all), for each server's req/s, CPU and latency table. Its latency is the queue a closed loop builds:
+ *      50 connections / throughput (Little's law), so its p99 is printed for reference, beside the bare server's own.
+ *      The throughput ratio's verdict comes from short slices instead: every server for a few seconds, back to back,
+ *      many times, in turning order — the median of the per-slice full/bare ratios. This VM's two vCPUs change speed
+ *      by up to 2× from one minute to the next, and the rounds put up to 80 s between a full round and its bare one;
  *   2. latency at a load (bench/paced-load.ts): requests spread evenly at a fixed rate over the same N connections,
  *      one that waits for a busy connection timed from when it was due — the p99 target — and the server's CPU per
  *      request there (a fair cost comparison: neither side is saturated). The rate is half of what the slowest
@@ -27,6 +30,7 @@
  *
  * Env: BENCH_DURATION (s per saturation round, default 10), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50), BENCH_RATE
  * (req/s of the paced rounds; default half of the slowest full server's saturation median), BENCH_PACED_SECONDS (5),
+ * BENCH_SLICES (of the throughput verdict, 10), BENCH_SLICE_SECONDS (3),
  * BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
  */
 import autocannon from 'autocannon'
@@ -35,7 +39,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, type ChildServer } from './lib.ts'
+import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, turningOrder, type ChildServer } from './lib.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 import { pacedLoad } from './paced-load.ts'
 
@@ -44,6 +48,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const FIXED_RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined
 const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 5)
+const SLICES = Number(process.env.BENCH_SLICES ?? 10)
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3)
 const STARTS = Number(process.env.BENCH_STARTS ?? 3)
 const WARMUP = Math.min(3, DURATION)
 const PROFILE = process.env.BENCH_PROFILE === '1'
@@ -57,6 +63,8 @@ interface Target {
   server?: ChildServer
   rounds: Round[]
   paced: Round[]
+  /** req/s in each slice of the throughput verdict (not the replay's). */
+  slices: number[]
 }
 
 interface Round {
@@ -97,11 +105,11 @@ async function main() {
     })
 
   const targets: Target[] = [
-    { name: 'full  /health/live  access log written', path: '/health/live', rounds: [], paced: [] },
-    { name: 'full  /health/live  LOG_LEVEL=info', path: '/health/live', rounds: [], paced: [] },
-    { name: 'bare  /hello', path: '/hello', rounds: [], paced: [] },
-    { name: 'full  /health/live  PostgreSQL, info', path: '/health/live', rounds: [], paced: [] },
-    { name: 'bare  replay of the full answer', path: '', rounds: [], paced: [] },
+    { name: 'full  /health/live  access log written', path: '/health/live', rounds: [], paced: [], slices: [] },
+    { name: 'full  /health/live  LOG_LEVEL=info', path: '/health/live', rounds: [], paced: [], slices: [] },
+    { name: 'bare  /hello', path: '/hello', rounds: [], paced: [], slices: [] },
+    { name: 'full  /health/live  PostgreSQL, info', path: '/health/live', rounds: [], paced: [], slices: [] },
+    { name: 'bare  replay of the full answer', path: '', rounds: [], paced: [], slices: [] },
   ]
   const loadBefore = loadavg()[0]!
   let startups: { cold: StartupRun[]; warm: StartupRun[] } = { cold: [], warm: [] }
@@ -135,6 +143,12 @@ async function main() {
         log(`round ${r + 1}/${ROUNDS}, ${DURATION} s: ${t.name}`)
         t.rounds[r] = await load(t, DURATION)
       }
+    }
+    const sliced = [written, info, bare, onPostgres]
+    for (let i = 0; i < SLICES; i++) {
+      const order = turningOrder(sliced, i)
+      log(`slices ${i + 1}/${SLICES}, ${SLICE_SECONDS} s each: ${order.map((t) => t.name.replace(/\s+/g, ' ')).join(' → ')}`)
+      for (const t of order) t.slices[i] = (await load(t, SLICE_SECONDS)).rps
     }
     // Every server at the same load: half of what the slowest full server managed at saturation, on whatever mode
     // the machine is in today. Near saturation an open loop's queue grows without bound, and latency says nothing.
@@ -276,6 +290,8 @@ function report(targets: Target[], rate: number, inProcess: InProcess, startups:
   lines.push(`Saturation: autocannon, as fast as answers come. Paced: ${rate} req/s spread evenly over the ${CONNECTIONS} connections (half the`)
   lines.push(`  slowest full server's saturation median unless BENCH_RATE), ${ROUNDS} rounds × ${PACED_SECONDS} s; a request that waits for a busy`)
   lines.push('  connection counts from when it was due (bench/paced-load.ts).')
+  lines.push(`Throughput verdict: ${SLICES} slices of ${SLICE_SECONDS} s, the four servers back to back in turning order; the median of the`)
+  lines.push('  per-slice full/bare ratios (the rounds below put a full round and its bare one up to 80 s apart).')
   lines.push('Full stack: production mode, every middleware; its pino access log goes to stdout = /dev/null. Database: the embedded')
   lines.push('  PGlite (what `npm start` runs) or PostgreSQL through a postgres.js pool (what a deployment runs).')
   lines.push('  "access log written": LOG_LEVEL=debug, so every /health/live request formats and writes its access line')
@@ -296,9 +312,14 @@ function report(targets: Target[], rate: number, inProcess: InProcess, startups:
   const [mWritten, mInfo, mBare, mPg, mReplay] = medians as [Round, Round, Round, Round, Round]
   const [rWritten, rInfo, rBare, rPg, rReplay] = pacedMedians as [Round, Round, Round, Round, Round]
   lines.push('')
-  lines.push(`throughput full/bare, access log written  ${fmt(mWritten.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mWritten.rps / mBare.rps >= TARGET_RATIO)}`)
-  lines.push(`throughput full/bare, LOG_LEVEL=info      ${fmt(mInfo.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mInfo.rps / mBare.rps >= TARGET_RATIO)}`)
-  lines.push(`throughput full/bare, PostgreSQL, info    ${fmt(mPg.rps / mBare.rps)}   target ≥ ${TARGET_RATIO}  ${verdict(mPg.rps / mBare.rps >= TARGET_RATIO)}`)
+  const [tWritten, tInfo, tBare, tPg] = targets as [Target, Target, Target, Target]
+  const sliceRatios = (t: Target) => t.slices.map((rps, i) => rps / tBare.slices[i]!)
+  for (const [label, t] of [['access log written', tWritten], ['LOG_LEVEL=info', tInfo], ['PostgreSQL, info', tPg]] as const) {
+    const ratios = sliceRatios(t)
+    const ratio = median(ratios)
+    lines.push(`throughput full/bare, ${pad(label, 19)} ${fmt(ratio)}   target ≥ ${TARGET_RATIO}  ${verdict(ratio >= TARGET_RATIO)}   slices: ${ratios.map((x) => fmt(x)).join(' ')}`)
+  }
+  lines.push(`  (median of ${tBare.slices.length} back-to-back slices of ${SLICE_SECONDS} s, the four servers in turning order; bare /hello's slices: ${fmt(Math.min(...tBare.slices), 0)}–${fmt(Math.max(...tBare.slices), 0)} req/s)`)
   lines.push(
     `p99 full at ${CONNECTIONS} connections, ${rate} req/s   ${fmt(rWritten.p99)} ms (log written), ${fmt(rInfo.p99)} ms (info), ${fmt(rPg.p99)} ms (PostgreSQL); bare ${fmt(rBare.p99)} ms   target ≤ ${TARGET_P99_MS} ms  ${verdict(Math.max(rWritten.p99, rInfo.p99, rPg.p99) <= TARGET_P99_MS)}`,
   )
@@ -312,11 +333,10 @@ function report(targets: Target[], rate: number, inProcess: InProcess, startups:
     `the answer itself, bare replay/hello       ${fmt(mReplay.rps / mBare.rps)}   (the same headers and body as full, sent by bare Hono; server ${fmt(rReplay.cpuUsPerReq, 1)} µs/req at ${rate}/s)`,
   )
   lines.push(`KamHub's code, full on PostgreSQL/replay  ${fmt(mPg.rps / mReplay.rps)}   (informational: the middleware against the same bytes on the wire)`)
-  // The same ratios within each round (full and bare measured seconds apart): how far the machine moved the verdict.
-  const [tWritten, tInfo, tBare, tPg] = targets as [Target, Target, Target, Target]
-  for (const [label, t] of [['log written', tWritten], ['info', tInfo], ['PostgreSQL', tPg]] as const) {
+  // The same ratio from the rounds (a full round and its bare one up to 80 s apart): how far the machine moves it.
+  for (const [label, t, m] of [['log written', tWritten, mWritten], ['info', tInfo, mInfo], ['PostgreSQL', tPg, mPg]] as const) {
     const ratios = t.rounds.map((r, i) => r.rps / tBare.rounds[i]!.rps)
-    lines.push(`  full/bare round by round, ${pad(label + ':', 12)} ${ratios.map((x) => fmt(x)).join(' ')}  (median ${fmt(median(ratios))}, informational)`)
+    lines.push(`  full/bare from the rounds, ${pad(label + ':', 12)} medians ${fmt(m.rps / mBare.rps)}; round by round ${ratios.map((x) => fmt(x)).join(' ')}  (informational)`)
   }
   lines.push(
     `JavaScript per request, in-process       full ${fmt(inProcess.fullDebug, 1)} µs (log written), ${fmt(inProcess.fullInfo, 1)} µs (info); bare ${fmt(inProcess.bare, 1)} µs  (no sockets, min of 7 × 10k)`,

@@ -164,6 +164,16 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/**
+ * The order of slice `i` of a paired measurement: rotated by i and reversed every other slice, so no member always
+ * runs first or right after the same neighbour (the machine's drift within a slice then falls on each in turn).
+ */
+export function turningOrder<T>(items: readonly T[], i: number): T[] {
+  const order = [...items]
+  for (let k = 0; k < i % items.length; k++) order.push(order.shift()!)
+  return i % 2 ? order.reverse() : order
+}
+
 /** The q-quantile (0..1) of the first `n` values of `samples`, nearest-rank. */
 export function quantile(samples: Float64Array, n: number, q: number): number {
   const sorted = samples.slice(0, n).sort()

@@ -30,7 +30,7 @@ import postgres from 'postgres'
 import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { sql } from 'drizzle-orm'
-import { cleanEnv, cpuSeconds, median, productionSecrets, quantile, recordForReplay, startChildServer, type ChildServer } from './lib.ts'
+import { cleanEnv, cpuSeconds, median, productionSecrets, quantile, recordForReplay, startChildServer, turningOrder, type ChildServer } from './lib.ts'
 import { parseConfig } from '../src/core/config/schema.ts'
 import { postgresDatabase } from '../src/core/db/postgres.ts'
 import { queryRows, type Database } from '../src/core/db/index.ts'
@@ -222,10 +222,7 @@ async function main() {
     const [tourTarget, helloTarget, replayTarget] = [targets[0]!, targets[1]!, targets[4]!]
     const slices: Array<{ tour: number; hello: number; replay: number }> = []
     for (let i = 0; i < SLICES; i++) {
-      // The order turns each time, so no member always runs first (or right after the same neighbour).
-      const order = [tourTarget, helloTarget, replayTarget]
-      for (let k = 0; k < i % 3; k++) order.push(order.shift()!)
-      if (i % 2) order.reverse()
+      const order = turningOrder([tourTarget, helloTarget, replayTarget], i)
       log(`slices ${i + 1}/${SLICES}, ${SLICE_SECONDS} s each: ${order.map((t) => t.name.split('  ')[1]).join(' → ')}`)
       const rps = new Map<(typeof order)[number], number>()
       for (const t of order) rps.set(t, (await load(t.port, t.path, SLICE_SECONDS, undefined, t.headers)).rps)
