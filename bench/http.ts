@@ -12,7 +12,8 @@
  *           cores) and what the middleware costs (informational; the target is against bare /hello)
  *
  * Each server runs in its own Node process on @hono/node-server, with the Node flags of `npm start` (both sides);
- * the load comes from this one. Three measurements:
+ * the load comes from this one. The server measured runs alone: the others are stopped (SIGSTOP) meanwhile, as
+ * their after-round GCs and timers otherwise land on it (lib.ts `alone`). Three measurements:
  *   1. saturation (autocannon): alternating rounds at N connections (order reversed every other round, so drift
  *      hits all), for each server's req/s, CPU and latency table. Its latency is the queue a closed loop builds:
  *      50 connections / throughput (Little's law), so its p99 is printed for reference, beside the bare server's own.
@@ -39,7 +40,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, turningOrder, type ChildServer } from './lib.ts'
+import { alone, productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, turningOrder, type ChildServer } from './lib.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 import { pacedLoad } from './paced-load.ts'
 
@@ -132,23 +133,25 @@ async function main() {
       startChildServer('./full-server.ts', cleanEnv({ NODE_ENV: 'production', ...productionSecrets(), DATABASE_URL: database.url, LOG_LEVEL: 'info' })),
     ])
     replay.server = bare.server
+    // Each measurement runs with the other servers stopped (lib.ts `alone`).
+    const servers = [written.server!, info.server!, bare.server!, onPostgres.server!]
     replay.path = (await recordForReplay(bare.server!, 'health-live', `http://127.0.0.1:${onPostgres.server!.port}/health/live`)).path
 
     for (const t of targets) {
       log(`warm-up ${WARMUP} s: ${t.name}`)
-      await load(t, WARMUP)
+      await alone(servers, t.server!, () => load(t, WARMUP))
     }
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
         log(`round ${r + 1}/${ROUNDS}, ${DURATION} s: ${t.name}`)
-        t.rounds[r] = await load(t, DURATION)
+        t.rounds[r] = await alone(servers, t.server!, () => load(t, DURATION))
       }
     }
     const sliced = [written, info, bare, onPostgres]
     for (let i = 0; i < SLICES; i++) {
       const order = turningOrder(sliced, i)
       log(`slices ${i + 1}/${SLICES}, ${SLICE_SECONDS} s each: ${order.map((t) => t.name.replace(/\s+/g, ' ')).join(' → ')}`)
-      for (const t of order) t.slices[i] = (await load(t, SLICE_SECONDS)).rps
+      for (const t of order) t.slices[i] = (await alone(servers, t.server!, () => load(t, SLICE_SECONDS))).rps
     }
     // Every server at the same load: half of what the slowest full server managed at saturation, on whatever mode
     // the machine is in today. Near saturation an open loop's queue grows without bound, and latency says nothing.
@@ -157,7 +160,7 @@ async function main() {
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
         log(`paced ${r + 1}/${ROUNDS}, ${rate} req/s, ${PACED_SECONDS} s: ${t.name}`)
-        t.paced[r] = await paced(t, rate)
+        t.paced[r] = await alone(servers, t.server!, () => paced(t, rate))
       }
     }
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))

@@ -8,7 +8,7 @@
  *      the database has (PostGIS when installed) and, for comparison, the earthdistance engine on the same rows;
  *   3. the same searches through the cache (the in-memory adapter: what a hit costs);
  *   4. HTTP: GET /v1/tours/{id} (cached) on the full app (`npm start` stack on this database) against a bare Hono
- *      hello route, alternating autocannon rounds; GET /v1/tours?<the search> (cached) and /health/live (the same
+ *      hello route, alternating autocannon rounds, the server not measured stopped meanwhile (lib.ts `alone`); GET /v1/tours?<the search> (cached) and /health/live (the same
  *      middleware stack with no catalogue work) for reference, and the tour again with Accept-Encoding: gzip (what
  *      mobile apps send; informational); then the verdict's measurement, the tour, the hello and a bare replay of
  *      the tour's bytes back to back in short slices, many times (median of the per-slice ratios: the machine's
@@ -30,7 +30,7 @@ import postgres from 'postgres'
 import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { sql } from 'drizzle-orm'
-import { cleanEnv, cpuSeconds, median, productionSecrets, quantile, recordForReplay, startChildServer, turningOrder, type ChildServer } from './lib.ts'
+import { alone, cleanEnv, cpuSeconds, median, productionSecrets, quantile, recordForReplay, startChildServer, turningOrder, type ChildServer } from './lib.ts'
 import { parseConfig } from '../src/core/config/schema.ts'
 import { postgresDatabase } from '../src/core/db/postgres.ts'
 import { queryRows, type Database } from '../src/core/db/index.ts'
@@ -210,11 +210,11 @@ async function main() {
       // gzipped once per cached value, about a third of the bytes to write and to parse.
       { name: 'full  GET /v1/tours/{id} (cached), gzip', server: full, path: `/v1/tours/${tour!.id}`, headers: { 'accept-encoding': 'gzip, deflate, br' } },
     ].map((t) => ({ headers: undefined as Record<string, string> | undefined, ...t, port: t.server.port, rps: [] as number[], p99: [] as number[], cpuUsPerRequest: NaN }))
-    for (const t of targets) await load(t.port, t.path, Math.min(2, DURATION), undefined, t.headers)
+    for (const t of targets) await alone(servers, t.server, () => load(t.port, t.path, Math.min(2, DURATION), undefined, t.headers))
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
         log(`round ${r + 1}/${ROUNDS}, ${DURATION} s: ${t.name}`)
-        const result = await load(t.port, t.path, DURATION, undefined, t.headers)
+        const result = await alone(servers, t.server, () => load(t.port, t.path, DURATION, undefined, t.headers))
         t.rps.push(result.rps)
         t.p99.push(result.p99)
       }
@@ -225,14 +225,14 @@ async function main() {
       const order = turningOrder([tourTarget, helloTarget, replayTarget], i)
       log(`slices ${i + 1}/${SLICES}, ${SLICE_SECONDS} s each: ${order.map((t) => t.name.split('  ')[1]).join(' → ')}`)
       const rps = new Map<(typeof order)[number], number>()
-      for (const t of order) rps.set(t, (await load(t.port, t.path, SLICE_SECONDS, undefined, t.headers)).rps)
+      for (const t of order) rps.set(t, (await alone(servers, t.server, () => load(t.port, t.path, SLICE_SECONDS, undefined, t.headers))).rps)
       slices.push({ tour: rps.get(tourTarget)!, hello: rps.get(helloTarget)!, replay: rps.get(replayTarget)! })
     }
     for (const t of targets) {
       log(`${RATE} req/s, ${RATE_SECONDS} s: ${t.name}`)
       const pid = t.server.child.pid!
       const before = cpuSeconds(pid)
-      const result = await load(t.port, t.path, RATE_SECONDS, RATE, t.headers)
+      const result = await alone(servers, t.server, () => load(t.port, t.path, RATE_SECONDS, RATE, t.headers))
       t.cpuUsPerRequest = ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, result.requests)
     }
 
