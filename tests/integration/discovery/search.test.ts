@@ -285,6 +285,6 @@ describe('contract', () => {
     for (const path of ['/v1/tours', '/v1/tours/{id}', '/v1/tours/{id}/departures', '/v1/tours/{id}/departures/generate', '/v1/departures/{id}', '/v1/operators']) {
       expect(Object.keys(doc.paths)).toContain(path)
     }
-    for (const schema of ['TourInput', 'RecurrenceRule', 'TourSearchResult', 'PublicTour', 'Departure']) expect(Object.keys(doc.components.schemas)).toContain(schema)
+    for (const schema of ['TourInput', 'RecurrenceRule', 'TourSearchResult', 'PublicTour', 'UpcomingDeparture', 'Departure']) expect(Object.keys(doc.components.schemas)).toContain(schema)
   })
 })
