@@ -8,8 +8,9 @@
  *      the database has (PostGIS when installed) and, for comparison, the earthdistance engine on the same rows;
  *   3. the same searches through the cache (the in-memory adapter: what a hit costs);
  *   4. HTTP: GET /v1/tours/{id} (cached) on the full app (`npm start` stack on this database) against a bare Hono
- *      hello route, alternating autocannon rounds, the server not measured stopped meanwhile (lib.ts `alone`); GET /v1/tours?<the search> (cached) and /health/live (the same
- *      middleware stack with no catalogue work) for reference, and the tour again with Accept-Encoding: gzip (what
+ *      hello route, alternating autocannon rounds, the server not measured stopped meanwhile (lib.ts `alone`);
+ *      GET /v1/tours?<the search> (cached) and /health/live (the same middleware stack with no catalogue work) for
+ *      reference, and the tour again with Accept-Encoding: gzip (what
  *      mobile apps send; informational); then the verdict's measurement, the tour, the hello and a bare replay of
  *      the tour's bytes back to back in short slices, many times (median of the per-slice ratios: the machine's
  *      speed drifts between rounds); then each at a fixed rate, for the server's CPU per request (autocannon

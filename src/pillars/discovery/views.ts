@@ -203,22 +203,13 @@ export function departureView(row: DepartureRow, tour: Pick<TourRow, 'currency' 
 }
 
 export function upcomingDepartureView(row: DepartureRow, tour: Pick<TourRow, 'currency' | 'prices' | 'timezone'>): UpcomingDepartureView {
-  const view: UpcomingDepartureView = {
-    id: row.id,
-    startsAt: iso(row.startsAt)!,
-    startsAtLocal: formatInZone(new Date(row.startsAt), tour.timezone),
-    capacity: row.capacity,
-    seatsLeft: row.seatsLeft,
-  }
-  const price = effectivePrice(tour, row.priceOverrides)
-  if (!samePrices(price, effectivePrice(tour, null))) view.price = price
-  return view
+  const { tourId: _tour, status: _status, price, ...view } = departureView(row, tour)
+  return overridesPrice(row.priceOverrides, tour.prices) ? { ...view, price } : view
 }
 
-function samePrices(a: PriceList, b: PriceList): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof PriceList>
-  for (const key of keys) if (a[key] !== b[key]) return false
-  return true
+/** Whether an override names a price the tour does not already have (an override equal to the tour's is no change). */
+function overridesPrice(overrides: PriceOverrides | null | undefined, prices: Prices): boolean {
+  return Object.entries(overrides ?? {}).some(([category, amount]) => amount !== undefined && prices[category as keyof Prices] !== amount)
 }
 
 export function managedDepartureView(row: DepartureRow, tour: Pick<TourRow, 'currency' | 'prices' | 'timezone'>): ManagedDepartureView {
