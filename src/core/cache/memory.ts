@@ -2,7 +2,9 @@
  * The in-process cache: the whole cache when no Upstash is configured, and the L1/fallback inside the Upstash
  * adapter. One process (or Workers isolate) only: nothing is shared, invalidation is local.
  *
- * Guarantees: at most `maxEntries` entries, least recently used evicted first (a read counts as a use); an entry is
+ * Guarantees: at most `maxEntries` entries, least recently used evicted first (a read counts as a use; reads of an
+ * entry already among the most recent quarter leave the order as it is, so within that quarter the order is by
+ * write or earlier move — an entry there is never the next to be evicted); an entry is
  * fresh until its TTL, then stale until its stale window ends, then gone; values are stored as JSON text, parsed on
  * the first read into one deeply frozen value that every later read shares.
  */
@@ -15,9 +17,13 @@ import { monotonicNow } from '../monotonic.ts'
 
 interface Slot extends Lifetime {
   json: string
-  /** The parsed, frozen value, made on first read. */
-  value?: unknown
+  /** The parsed, frozen value and its lifetime as readers get them, made on the first read. */
+  hit?: Lookup
+  /** Its place in the recency order: the store's use count when it was last written or moved to the end. */
+  used: number
 }
+
+const MISS: Lookup<never> = Object.freeze({})
 
 export interface MemoryStoreOptions {
   maxEntries?: number
@@ -34,10 +40,14 @@ export class MemoryStore implements EntryStore {
   private readonly metrics: CacheMetrics | undefined
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used entry first.
   private readonly slots = new Map<string, Slot>()
+  /** Writes and moves to the end so far: the slot whose `used` equals it is the most recently used. */
+  private uses = 0
+  private readonly promoteAfter: number
 
   constructor({ maxEntries = 10_000, now = Date.now, metrics }: MemoryStoreOptions = {}) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer (got ${maxEntries})`)
     this.maxEntries = maxEntries
+    this.promoteAfter = maxEntries >> 2
     this.now = now
     this.metrics = metrics
   }
@@ -47,25 +57,29 @@ export class MemoryStore implements EntryStore {
   }
 
   read<T>(key: string): Lookup<T> {
-    const startedAt = monotonicNow()
     const slot = this.slots.get(key)
-    let lookup: Lookup<T> = {}
-    if (slot && slot.expiresAt <= this.now()) {
+    if (slot === undefined) return MISS
+    if (slot.expiresAt <= this.now()) {
       this.slots.delete(key)
-    } else if (slot) {
+      return MISS
+    }
+    // Moved to the recent end of the order unless it is already within its most recent quarter: a hot key read on
+    // every request is then moved once per quarter of maxEntries writes rather than on every read (a Map delete and
+    // insert each time). Such an entry is still never the next to go: a quarter of maxEntries sit at most after it.
+    if (this.uses - slot.used >= this.promoteAfter) {
       this.slots.delete(key)
       this.slots.set(key, slot)
-      lookup = { entry: { value: (slot.value ??= readOnly(slot.json)) as T, freshUntil: slot.freshUntil } }
+      slot.used = ++this.uses
     }
-    this.metrics?.duration('get', startedAt)
-    return lookup
+    // One frozen lookup per slot, shared by every read of it: a hit allocates nothing.
+    return (slot.hit ??= Object.freeze({ entry: Object.freeze({ value: readOnly(slot.json), freshUntil: slot.freshUntil }) })) as Lookup<T>
   }
 
   write(key: string, json: string, { freshUntil, expiresAt }: Lifetime): void {
     const startedAt = monotonicNow()
     this.slots.delete(key)
     if (expiresAt > this.now()) {
-      this.slots.set(key, { json, freshUntil, expiresAt })
+      this.slots.set(key, { json, freshUntil, expiresAt, used: ++this.uses })
       this.evict()
     }
     this.metrics?.duration('set', startedAt)

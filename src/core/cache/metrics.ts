@@ -3,7 +3,9 @@
  * second cache registers the same name). Without a registry every call is a no-op, so adapters need no branches.
  *
  * cache_requests_total{cache,result}      one per get/getOrLoad (and per peek that hits): hit | miss | stale | error (backend unavailable)
- * cache_operation_duration_seconds{cache,op}  backend calls: get | set | delete | ping
+ * cache_operation_duration_seconds{cache,op}  backend calls: get | set | delete | ping (memory: set and delete only —
+ *                                            a read is a Map lookup far below the first bucket, and two clock reads
+ *                                            and an observation cost more than the lookup; its count is above)
  * cache_backend_errors_total{cache,op}    failed or timed-out backend calls (including set/delete)
  * cache_circuit_state{cache,state}        1 for the breaker's current state (closed | half_open | open), else 0
  * cache_l1_hits_total{cache}              reads answered by the in-process L1 in front of a shared backend

@@ -42,7 +42,9 @@ export function accessLog(logger: Logger): AccessLog {
   return (level, r) => {
     if (!logger.isLevelEnabled(level)) return
     write(
-      `{"level":"${level}"${now()}${bindings},"requestId":${jsonString(r.requestId)},"method":${jsonString(r.method)},` +
+      // The request id (a UUID, or a caller's id of safe characters: envelope.ts) and the method (an HTTP token) never
+      // need escaping; the route and the path are scanned.
+      `{"level":"${level}"${now()}${bindings},"requestId":"${r.requestId}","method":"${r.method}",` +
         `"path":${jsonString(redactPath(r.path))},"route":${jsonString(r.route)},"status":${r.status},"durationMs":${r.durationMs},"msg":"request"}\n`,
     )
   }

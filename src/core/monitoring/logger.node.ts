@@ -5,6 +5,10 @@
  * stdout to a pipe). Lines collect up to `minLength` bytes and go out in one synchronous write; a periodic flush
  * bounds how long a line waits on a quiet server, and the process's `exit` (normal end, uncaught exception,
  * process.exit) writes what is left. What a hard kill (SIGKILL, the OOM killer) can lose is the last `flushMs`.
+ * Why 16 KiB: a write(2) costs a few µs whatever its size on this VM, and at 4 KiB (about 14 access lines) that was
+ * still 0.6–1.2 µs per line through this destination, against 0.18 at 16 KiB and 0.15 at 64 KiB (200k lines of
+ * 300 bytes to /dev/null). Writes over PIPE_BUF (4 KiB) are not atomic on a pipe, which matters only when other
+ * processes write to the same pipe at once; every line here comes from this one thread, and lines stay whole.
  * Why synchronous writes, still: a slow log pipe pushes back on the server instead of growing an unbounded buffer,
  * and pino's asynchronous mode hands every write to the libuv thread pool (about 5 µs more per line, bench/http.ts).
  */
@@ -36,7 +40,7 @@ let exitHook = false
  * which copies the whole batch so far each time — 2 KB of garbage per access line at a 4 KB batch, the largest
  * single allocation of a cached catalogue read (npm run bench:search).
  */
-export function bufferedDestination(dest: number | string = 1, { minLength = 4096, flushMs = 100 }: BufferedDestinationOptions = {}): BufferedDestination {
+export function bufferedDestination(dest: number | string = 1, { minLength = 16_384, flushMs = 100 }: BufferedDestinationOptions = {}): BufferedDestination {
   const sink = pino.destination({ dest, sync: true, minLength: 0 })
   let lines: string[] = []
   // In UTF-16 units, not bytes: a batch of non-ASCII lines goes out somewhat later in bytes, which is harmless.
