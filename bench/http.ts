@@ -23,15 +23,15 @@
  *   2. latency at a load (bench/paced-load.ts): requests spread evenly at a fixed rate over the same N connections,
  *      one that waits for a busy connection timed from when it was due — the p99 target, over every answer of the
  *      paced rounds (as wrk2 and HdrHistogram report a run; each round's own p99 is in the table) — and the server's
- *      CPU per request there (a fair cost comparison: neither side is saturated). The rate is half of what the slowest
- *      full-stack server reached at saturation in this run: every server at the same load, each full one at about
- *      half its capacity or less (the load a service is run at), and it follows the machine's speed;
+ *      CPU per request there (a fair cost comparison: neither side is saturated). Each full server's round runs at
+ *      half of what a short saturation probe of it reached just before (the load a service is run at, on whatever
+ *      speed the machine has at that minute), and bare /hello at the same rate right after it;
  *   3. JavaScript CPU per request in-process, without sockets (bench/in-process.ts): stable on a busy machine.
  * Then `npm start` time to ready (cold and warm DATA_DIR) and idle RSS. Figures are printed against the targets;
  * timing never fails the command.
  *
  * Env: BENCH_DURATION (s per saturation round, default 10), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50), BENCH_RATE
- * (req/s of the paced rounds; default half of the slowest full server's saturation median), BENCH_PACED_SECONDS (5),
+ * (req/s of every paced round instead of the probes), BENCH_PROBE_SECONDS (2), BENCH_PACED_SECONDS (5),
  * BENCH_SLICES (of the throughput verdict, 10), BENCH_SLICE_SECONDS (3),
  * BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
  */
@@ -54,6 +54,8 @@ const SLICES = Number(process.env.BENCH_SLICES ?? 10)
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3)
 const STARTS = Number(process.env.BENCH_STARTS ?? 3)
 const WARMUP = Math.min(3, DURATION)
+/** The saturation probe before each full server's paced round, in seconds. */
+const PROBE_SECONDS = Number(process.env.BENCH_PROBE_SECONDS ?? 2)
 const PROFILE = process.env.BENCH_PROFILE === '1'
 
 const TARGET_RATIO = 0.7
@@ -80,6 +82,14 @@ interface Round {
   cpu: number
   cpuUsPerReq: number
   failures: number
+}
+
+/** A paced round as it ran: its rate (half the probe of the full server it is paired with). */
+interface PacedRound {
+  round: number
+  target: Target
+  result: Round
+  rate: number
 }
 
 interface InProcess {
@@ -119,7 +129,9 @@ async function main() {
   let startups: { cold: StartupRun[]; warm: StartupRun[] } = { cold: [], warm: [] }
   let inProcess: InProcess | undefined
   let database: { url: string; drop(): Promise<void> } | undefined
-  let rate = NaN
+  // The paced rounds' rates (one per full server's round) and every paced round in the order it ran.
+  const rates: number[] = []
+  const pacedLog: PacedRound[] = []
 
   try {
     log('starting servers (full stack: PGlite initdb + migrations in a temp dir)…')
@@ -156,14 +168,23 @@ async function main() {
       log(`slices ${i + 1}/${SLICES}, ${SLICE_SECONDS} s each: ${order.map((t) => t.name.replace(/\s+/g, ' ')).join(' → ')}`)
       for (const t of order) t.slices[i] = (await alone(servers, t.server!, () => load(t, SLICE_SECONDS))).rps
     }
-    // Every server at the same load: half of what the slowest full server managed at saturation, on whatever mode
-    // the machine is in today. Near saturation an open loop's queue grows without bound, and latency says nothing.
-    const slowestFull = Math.min(...[written, info, onPostgres].map((t) => median(t.rounds.map((r) => r.rps))))
-    rate = FIXED_RATE ?? Math.round(slowestFull / 2 / 100) * 100
+    // Latency at half of what the server can do now. This VM's speed changes by up to 2× from one minute to the next,
+    // and a rate fixed from the saturation rounds minutes earlier was, in a slow spell, most of a full server's
+    // capacity: an open loop's queue then grows for as long as the spell lasts, and p99 measures the spell. So each
+    // full server's paced round follows a short saturation probe of that server, and runs at half of what the probe
+    // reached; the bare server runs at the same rate right after it (and the replay after the PostgreSQL one), so
+    // each pair shares a rate and, mostly, the machine's state.
     for (let r = 0; r < ROUNDS; r++) {
-      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
-        log(`paced ${r + 1}/${ROUNDS}, ${rate} req/s, ${PACED_SECONDS} s: ${t.name}`)
-        t.paced[r] = await alone(servers, t.server!, () => paced(t, rate))
+      for (const full of turningOrder([written, info, onPostgres], r)) {
+        const capacity = FIXED_RATE ?? (await alone(servers, full.server!, () => load(full, PROBE_SECONDS))).rps
+        const rate = FIXED_RATE ?? Math.max(100, Math.round(capacity / 2 / 100) * 100)
+        rates.push(rate)
+        for (const t of full === onPostgres ? [full, bare, replay] : [full, bare]) {
+          log(`paced ${r + 1}/${ROUNDS}, ${rate} req/s${FIXED_RATE ? '' : ` (probe ${capacity.toFixed(0)} req/s)`}, ${PACED_SECONDS} s: ${t.name}`)
+          const result = await alone(servers, t.server!, () => paced(t, rate))
+          t.paced.push(result)
+          pacedLog.push({ round: r + 1, target: t, result, rate })
+        }
       }
     }
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
@@ -177,7 +198,7 @@ async function main() {
     await database?.drop()
   }
 
-  process.stdout.write(report(targets, rate, inProcess!, startups, [loadBefore, loadavg()[0]!]))
+  process.stdout.write(report(targets, rates, pacedLog, inProcess!, startups, [loadBefore, loadavg()[0]!]))
 }
 
 /** A fresh database on BENCH_DATABASE_URL / TEST_DATABASE_URL's server (postgres@127.0.0.1:5432 by default). */
@@ -262,7 +283,7 @@ async function measureStartups(tempDir: () => Promise<string>) {
   return { cold, warm }
 }
 
-function report(targets: Target[], rate: number, inProcess: InProcess, startups: { cold: StartupRun[]; warm: StartupRun[] }, load: number[]): string {
+function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inProcess: InProcess, startups: { cold: StartupRun[]; warm: StartupRun[] }, load: number[]): string {
   const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : '—')
   const pad = (s: string, w: number) => s.padEnd(w)
   const lpad = (s: string, w: number) => s.padStart(w)
@@ -294,9 +315,11 @@ function report(targets: Target[], rate: number, inProcess: InProcess, startups:
   lines.push(`KamHub HTTP benchmark — ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, autocannon 8`)
   lines.push(`load average ${fmt(load[0]!)} at start, ${fmt(load[1]!)} at end (anything above ~0 means other work shared the CPUs)`)
   lines.push(`${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION} s in alternating order after ${WARMUP} s warm-up; the load generator shares the machine`)
-  lines.push(`Saturation: autocannon, as fast as answers come. Paced: ${rate} req/s spread evenly over the ${CONNECTIONS} connections (half the`)
-  lines.push(`  slowest full server's saturation median unless BENCH_RATE), ${ROUNDS} rounds × ${PACED_SECONDS} s; a request that waits for a busy`)
-  lines.push('  connection counts from when it was due (bench/paced-load.ts).')
+  const rateRange = `${fmt(Math.min(...rates), 0)}–${fmt(Math.max(...rates), 0)} req/s`
+  lines.push(`Saturation: autocannon, as fast as answers come. Paced: requests spread evenly over the ${CONNECTIONS} connections at half of`)
+  lines.push(`  what a ${PROBE_SECONDS} s saturation probe of the full server reached just before its round (${FIXED_RATE ? `BENCH_RATE: ${FIXED_RATE}` : rateRange}); bare`)
+  lines.push(`  /hello (and the replay, after the PostgreSQL server) at the same rate right after; ${ROUNDS} rounds × ${PACED_SECONDS} s per full server. A`)
+  lines.push('  request that waits for a busy connection counts from when it was due (bench/paced-load.ts).')
   lines.push(`Throughput verdict: ${SLICES} slices of ${SLICE_SECONDS} s, the four servers back to back in turning order; the median of the`)
   lines.push('  per-slice full/bare ratios (the rounds below put a full round and its bare one up to 80 s apart).')
   lines.push('Full stack: production mode, every middleware; its pino access log goes to stdout = /dev/null. Database: the embedded')
@@ -312,7 +335,7 @@ function report(targets: Target[], rate: number, inProcess: InProcess, startups:
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, medians[i]!)
   lines.push('')
   header('paced')
-  for (let r = 0; r < ROUNDS; r++) for (const t of targets) row(String(r + 1), t.name, t.paced[r]!)
+  for (const p of pacedLog) row(String(p.round), p.target.name, p.result)
   const pacedMedians = targets.map((t) => medianRound(t.paced))
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, pacedMedians[i]!)
 
@@ -342,19 +365,19 @@ function report(targets: Target[], rate: number, inProcess: InProcess, startups:
   const pooled = (t: Target, q: number) => quantile(pooledLatencies.get(t)!, pooledLatencies.get(t)!.length, q)
   const [p99Written, p99Info, p99Bare, p99Pg] = [tWritten, tInfo, tBare, tPg].map((t) => pooled(t, 0.99)) as [number, number, number, number]
   lines.push(
-    `p99 full at ${CONNECTIONS} connections, ${rate} req/s   ${fmt(p99Written)} ms (log written), ${fmt(p99Info)} ms (info), ${fmt(p99Pg)} ms (PostgreSQL); bare ${fmt(p99Bare)} ms   target ≤ ${TARGET_P99_MS} ms  ${verdict(Math.max(p99Written, p99Info, p99Pg) <= TARGET_P99_MS)}`,
+    `p99 full at ${CONNECTIONS} connections, half capacity   ${fmt(p99Written)} ms (log written), ${fmt(p99Info)} ms (info), ${fmt(p99Pg)} ms (PostgreSQL); bare ${fmt(p99Bare)} ms   target ≤ ${TARGET_P99_MS} ms  ${verdict(Math.max(p99Written, p99Info, p99Pg) <= TARGET_P99_MS)}`,
   )
   lines.push(
-    `  (every answer of the ${ROUNDS} paced rounds, ${fmt(ROUNDS * PACED_SECONDS, 0)} s per server; p99.9 ${fmt(pooled(tWritten, 0.999))} / ${fmt(pooled(tInfo, 0.999))} / ${fmt(pooled(tPg, 0.999))} ms, bare ${fmt(pooled(tBare, 0.999))} ms; the median of the rounds' own p99: ${fmt(rWritten.p99)} / ${fmt(rInfo.p99)} / ${fmt(rPg.p99)} ms, bare ${fmt(rBare.p99)} ms)`,
+    `  (every answer of the paced rounds at ${FIXED_RATE ? `${FIXED_RATE} req/s` : rateRange}, ${fmt(ROUNDS * PACED_SECONDS, 0)} s per full server; p99.9 ${fmt(pooled(tWritten, 0.999))} / ${fmt(pooled(tInfo, 0.999))} / ${fmt(pooled(tPg, 0.999))} ms, bare ${fmt(pooled(tBare, 0.999))} ms; the median of the rounds' own p99: ${fmt(rWritten.p99)} / ${fmt(rInfo.p99)} / ${fmt(rPg.p99)} ms, bare ${fmt(rBare.p99)} ms)`,
   )
   lines.push(
     `p99 at saturation (informational)        ${fmt(mWritten.p99)} / ${fmt(mInfo.p99)} / ${fmt(mPg.p99)} ms; bare ${fmt(mBare.p99)} ms — the closed loop's queue: ${CONNECTIONS} connections / throughput = a mean of ${fmt((CONNECTIONS / mInfo.rps) * 1000)} ms (info), ${fmt((CONNECTIONS / mBare.rps) * 1000)} ms (bare)`,
   )
   lines.push(
-    `server CPU per request at ${rate} req/s    full ${fmt(rWritten.cpuUsPerReq, 1)} µs (log written), ${fmt(rInfo.cpuUsPerReq, 1)} µs (info), ${fmt(rPg.cpuUsPerReq, 1)} µs (PostgreSQL); bare ${fmt(rBare.cpuUsPerReq, 1)} µs`,
+    `server CPU per request, paced            full ${fmt(rWritten.cpuUsPerReq, 1)} µs (log written), ${fmt(rInfo.cpuUsPerReq, 1)} µs (info), ${fmt(rPg.cpuUsPerReq, 1)} µs (PostgreSQL); bare ${fmt(rBare.cpuUsPerReq, 1)} µs`,
   )
   lines.push(
-    `the answer itself, bare replay/hello       ${fmt(mReplay.rps / mBare.rps)}   (the same headers and body as full, sent by bare Hono; server ${fmt(rReplay.cpuUsPerReq, 1)} µs/req at ${rate}/s)`,
+    `the answer itself, bare replay/hello       ${fmt(mReplay.rps / mBare.rps)}   (the same headers and body as full, sent by bare Hono; server ${fmt(rReplay.cpuUsPerReq, 1)} µs/req paced)`,
   )
   lines.push(`KamHub's code, full on PostgreSQL/replay  ${fmt(mPg.rps / mReplay.rps)}   (informational: the middleware against the same bytes on the wire)`)
   // The same ratio from the rounds (a full round and its bare one up to 80 s apart): how far the machine moves it.
