@@ -20,12 +20,13 @@
  *      The throughput ratio's verdict comes from short slices instead: every server for a few seconds, back to back,
  *      many times, in turning order — the median of the per-slice full/bare ratios. This VM's two vCPUs change speed
  *      by up to 2× from one minute to the next, and the rounds put up to 80 s between a full round and its bare one;
- *   2. latency at a load (bench/paced-load.ts): requests spread evenly at a fixed rate over the same N connections,
- *      one that waits for a busy connection timed from when it was due — the p99 target, over every answer of the
- *      paced rounds (as wrk2 and HdrHistogram report a run; each round's own p99 is in the table) — and the server's
- *      CPU per request there (a fair cost comparison: neither side is saturated). Each full server's round runs at
- *      half of what a short saturation probe of it reached just before (the load a service is run at, on whatever
- *      speed the machine has at that minute), and bare /hello at the same rate right after it;
+ *   2. latency at a load (bench/paced-load.ts, run in a client process of its own: bench/paced-client.ts): requests
+ *      spread evenly at a fixed rate over the same N connections, one that waits for a busy connection timed from
+ *      when it was due — the p99 target, over every answer of the paced rounds (as wrk2 and HdrHistogram report a
+ *      run; each round's own p99 is in the table) — and the server's CPU per request there (a fair cost comparison:
+ *      neither side is saturated). Each full server's round runs at half of what a short saturation probe of it
+ *      reached just before (the load a service is run at, on whatever speed the machine has at that minute), and
+ *      bare /hello at the same rate right after it;
  *   3. JavaScript CPU per request in-process, without sockets (bench/in-process.ts): stable on a busy machine.
  * Then `npm start` time to ready (cold and warm DATA_DIR) and idle RSS. Figures are printed against the targets;
  * timing never fails the command.
@@ -41,9 +42,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { alone, productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, turningOrder, type ChildServer } from './lib.ts'
+import { alone, productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, startPacedClient, turningOrder, type ChildServer, type PacedClient } from './lib.ts'
 import { measureStart, type StartupRun } from './startup.ts'
-import { pacedLoad } from './paced-load.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -132,6 +132,7 @@ async function main() {
   // The paced rounds' rates (one per full server's round) and every paced round in the order it ran.
   const rates: number[] = []
   const pacedLog: PacedRound[] = []
+  let pacedClient: PacedClient | undefined
 
   try {
     log('starting servers (full stack: PGlite initdb + migrations in a temp dir)…')
@@ -174,6 +175,8 @@ async function main() {
     // full server's paced round follows a short saturation probe of that server, and runs at half of what the probe
     // reached; the bare server runs at the same rate right after it (and the replay after the PostgreSQL one), so
     // each pair shares a rate and, mostly, the machine's state.
+    // The paced client runs in a process of its own (bench/paced-client.ts says why), never stopped by `alone`.
+    pacedClient = await startPacedClient()
     for (let r = 0; r < ROUNDS; r++) {
       for (const full of turningOrder([written, info, onPostgres], r)) {
         const capacity = FIXED_RATE ?? (await alone(servers, full.server!, () => load(full, PROBE_SECONDS))).rps
@@ -181,18 +184,20 @@ async function main() {
         rates.push(rate)
         for (const t of full === onPostgres ? [full, bare, replay] : [full, bare]) {
           log(`paced ${r + 1}/${ROUNDS}, ${rate} req/s${FIXED_RATE ? '' : ` (probe ${capacity.toFixed(0)} req/s)`}, ${PACED_SECONDS} s: ${t.name}`)
-          const result = await alone(servers, t.server!, () => paced(t, rate))
+          const result = await alone(servers, t.server!, () => paced(pacedClient!, t, rate))
           t.paced.push(result)
           pacedLog.push({ round: r + 1, target: t, result, rate })
         }
       }
     }
+    await pacedClient.stop()
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
 
     log('in-process JavaScript cost per request (full app at debug and info, bare)…')
     inProcess = await forkChild<InProcess>('./in-process.ts', cleanEnv({}), [...NPM_START_NODE_FLAGS]).message
     if (STARTS > 0) startups = await measureStartups(tempDir)
   } finally {
+    await pacedClient?.stop()
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
     await database?.drop()
@@ -245,12 +250,12 @@ async function load(target: Target, seconds: number): Promise<Round> {
   }
 }
 
-/** One paced run: `rate` req/s spread evenly over the connections (latency as bench/paced-load.ts times it). */
-async function paced(target: Target, rate: number): Promise<Round> {
+/** One paced run: `rate` req/s spread evenly over the connections (latency as bench/paced-load.ts times it), from the client process. */
+async function paced(client: PacedClient, target: Target, rate: number): Promise<Round> {
   const pid = target.server!.child.pid!
   const cpuBefore = cpuSeconds(pid)
   const wallBefore = performance.now()
-  const result = await pacedLoad({ port: target.server!.port, path: target.path, rate, seconds: PACED_SECONDS, connections: CONNECTIONS })
+  const result = await client.run({ port: target.server!.port, path: target.path, rate, seconds: PACED_SECONDS, connections: CONNECTIONS })
   const wall = (performance.now() - wallBefore) / 1000
   const cpu = cpuSeconds(pid) - cpuBefore
   const { ok, latencies } = result

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { PacedLoadOptions, PacedLoadResult } from './paced-load.ts'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -132,6 +133,44 @@ export function forkChild<T>(file: string, env: Record<string, string>, execArgv
     })
   })
   return { child, message }
+}
+
+/** A paced load generator in a child process of its own (bench/paced-client.ts): `run` is `pacedLoad` there. */
+export interface PacedClient {
+  run(options: PacedLoadOptions): Promise<PacedLoadResult>
+  stop(): Promise<void>
+}
+
+export async function startPacedClient(): Promise<PacedClient> {
+  const { child, message } = forkChild<{ ready: true }>('./paced-client.ts', cleanEnv({}), [...NPM_START_NODE_FLAGS])
+  await message
+  let next = 0
+  const waiting = new Map<number, { resolve: (result: PacedLoadResult) => void; reject: (error: Error) => void }>()
+  child.on('message', (m: { id?: number; result?: Omit<PacedLoadResult, 'latencies'> & { latencies: number[] } }) => {
+    if (m.id === undefined || !m.result) return
+    waiting.get(m.id)?.resolve({ ...m.result, latencies: Float64Array.from(m.result.latencies) })
+    waiting.delete(m.id)
+  })
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      for (const w of waiting.values()) w.reject(new Error(`the paced client exited with code ${code}`))
+      waiting.clear()
+      resolve()
+    }),
+  )
+  return {
+    run(options) {
+      const id = next++
+      return new Promise<PacedLoadResult>((resolve, reject) => {
+        waiting.set(id, { resolve, reject })
+        child.send({ id, options })
+      })
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    },
+  }
 }
 
 export function freePort(): Promise<number> {

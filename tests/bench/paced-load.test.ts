@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pacedLoad } from '../../bench/paced-load.ts'
+import { startPacedClient } from '../../bench/lib.ts'
 
 let server: Server
 let port: number
@@ -56,5 +57,31 @@ describe('pacedLoad', () => {
     expect(result).toMatchObject({ ok: 0, failures: 20 })
     const empty = await pacedLoad({ port, path: '/empty', rate: 200, seconds: 0.1, connections: 2 })
     expect(empty).toMatchObject({ ok: 0, failures: 20 })
+  })
+})
+
+describe('startPacedClient', () => {
+  it('runs pacedLoad in a process of its own and hands back its figures, one run after another', async () => {
+    const client = await startPacedClient()
+    try {
+      const before = seen.get('/length') ?? 0
+      const first = await client.run({ port, path: '/length', rate: 400, seconds: 0.25, connections: 5 })
+      const second = await client.run({ port, path: '/down', rate: 200, seconds: 0.1, connections: 2 })
+      expect(first).toMatchObject({ ok: 100, failures: 0 })
+      expect(first.latencies).toBeInstanceOf(Float64Array)
+      expect(first.latencies).toHaveLength(100)
+      expect(Array.from(first.latencies).every((ms) => Number.isFinite(ms) && ms > 0)).toBe(true)
+      expect(second).toMatchObject({ ok: 0, failures: 20 })
+      expect(seen.get('/length')! - before).toBe(100)
+    } finally {
+      await client.stop()
+    }
+  })
+
+  it('fails a run in progress when the client process dies', async () => {
+    const client = await startPacedClient()
+    const run = client.run({ port, path: '/length', rate: 100, seconds: 5, connections: 1 })
+    await client.stop()
+    await expect(run).rejects.toThrow('the paced client exited')
   })
 })
