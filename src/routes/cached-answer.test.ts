@@ -22,6 +22,10 @@ describe('cached answers', () => {
       ['gzip;q=oops', false],
     ]
     expect(cases.map(([header]) => [header, acceptsGzip(header)])).toEqual(cases)
+    // Answers are remembered per header value: asked again (and past the memo's bound), each is still its own.
+    expect(cases.map(([header]) => [header, acceptsGzip(header)])).toEqual(cases)
+    for (let i = 0; i < 300; i++) expect(acceptsGzip(`br, gzip;q=${i % 2}, x-coding-${i}`)).toBe(i % 2 === 1)
+    expect(cases.map(([header]) => [header, acceptsGzip(header)])).toEqual(cases)
   })
 
   it('name the gzip representation apart from the identity one', () => {

@@ -31,7 +31,7 @@ export function cachedResponse(c: Context<AppEnv>, cached: Cached<unknown>, lang
   const compressible = !ON_WORKERS && cached.body.length >= GZIP_MIN_CHARS
   const gzip = compressible && acceptsGzip(c.env.header('Accept-Encoding'))
   // Each encoding is its own representation with its own strong validator (RFC 9110 §8.8.3).
-  const etag = gzip ? gzipETag(cached.etag) : cached.etag
+  const etag = gzip ? gzipETagOf(cached) : cached.etag
   const headers = cacheHeaders(etag, lang, compressible)
   if (notModifiedSince(c, etag)) return c.body(null, 304, headers)
   // A Response with a plain header object: c.body() turns several headers into a Fetch API Headers, which Node's
@@ -52,9 +52,33 @@ const GZIP_MIN_CHARS = 1024
 /** `"tag"` → `"tag-gzip"`, as Apache names its compressed variants (a weak tag keeps its `W/`). */
 export const gzipETag = (etag: string): string => etag.replace(/"$/, '-gzip"')
 
+const gzipETags = new WeakMap<Cached<unknown>, string>()
+const gzipETagOf = (cached: Cached<unknown>): string => {
+  let etag = gzipETags.get(cached)
+  if (etag === undefined) gzipETags.set(cached, (etag = gzipETag(cached.etag)))
+  return etag
+}
+
+/**
+ * Accept-Encoding values repeat (each HTTP stack sends its own constant one), and parsing one splits and trims it into
+ * a handful of strings: the answer is remembered per value, in a bounded map.
+ */
+const gzipByHeader = new Map<string, boolean>()
+const GZIP_BY_HEADER_MAX = 256
+
 /** RFC 9110 §12.5.3 Accept-Encoding: gzip (or x-gzip, or `*`) with a q-value above 0, unless named with q=0. */
 export function acceptsGzip(header: string | null | undefined): boolean {
   if (!header) return false
+  let accepts = gzipByHeader.get(header)
+  if (accepts === undefined) {
+    accepts = parseAcceptsGzip(header)
+    if (gzipByHeader.size >= GZIP_BY_HEADER_MAX) gzipByHeader.clear()
+    gzipByHeader.set(header, accepts)
+  }
+  return accepts
+}
+
+function parseAcceptsGzip(header: string): boolean {
   let gzip: number | undefined
   let any: number | undefined
   for (const item of header.split(',')) {
