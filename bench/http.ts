@@ -84,12 +84,11 @@ interface Round {
   failures: number
 }
 
-/** A paced round as it ran: its rate (half the probe of the full server it is paired with). */
+/** A paced round as it ran, for the table (its rate: `result.rps`, half the probe of the full server it follows). */
 interface PacedRound {
   round: number
   target: Target
   result: Round
-  rate: number
 }
 
 interface InProcess {
@@ -186,7 +185,7 @@ async function main() {
           log(`paced ${r + 1}/${ROUNDS}, ${rate} req/s${FIXED_RATE ? '' : ` (probe ${capacity.toFixed(0)} req/s)`}, ${PACED_SECONDS} s: ${t.name}`)
           const result = await alone(servers, t.server!, () => paced(pacedClient!, t, rate))
           t.paced.push(result)
-          pacedLog.push({ round: r + 1, target: t, result, rate })
+          pacedLog.push({ round: r + 1, target: t, result })
         }
       }
     }
@@ -250,7 +249,7 @@ async function load(target: Target, seconds: number): Promise<Round> {
   }
 }
 
-/** One paced run: `rate` req/s spread evenly over the connections (latency as bench/paced-load.ts times it), from the client process. */
+/** One paced run from the client process: `rate` req/s spread evenly over the connections (bench/paced-load.ts). */
 async function paced(client: PacedClient, target: Target, rate: number): Promise<Round> {
   const pid = target.server!.child.pid!
   const cpuBefore = cpuSeconds(pid)
