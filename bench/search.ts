@@ -10,11 +10,11 @@
  *   4. HTTP: GET /v1/tours/{id} (cached) on the full app (`npm start` stack on this database) against a bare Hono
  *      hello route, alternating autocannon rounds, the server not measured stopped meanwhile (lib.ts `alone`);
  *      GET /v1/tours?<the search> (cached) and /health/live (the same middleware stack with no catalogue work) for
- *      reference, and the tour again with Accept-Encoding: gzip (what
- *      mobile apps send; informational); then the verdict's measurement, the tour, the hello and a bare replay of
- *      the tour's bytes back to back in short slices, many times (median of the per-slice ratios: the machine's
- *      speed drifts between rounds); then each at a fixed rate, for the server's CPU per request (autocannon
- *      shares the two cores, and parsing a ~5 KB answer costs it more than writing it costs us);
+ *      reference, and the tour again with Accept-Encoding: gzip (what mobile apps send; informational); then the
+ *      verdict's measurement, the tour, the hello and a bare replay of the tour's bytes back to back in short
+ *      slices, many times (median of the per-slice ratios: the machine's speed drifts between rounds); then each at
+ *      a fixed rate, for the server's CPU per request (autocannon shares the two cores, and parsing a ~2.5 KB
+ *      answer costs it more than writing it costs us);
  *   5. EXPLAIN (ANALYZE, BUFFERS) of the search, checked for sequential scans on tours and departures.
  * The database is dropped at the end. Figures are printed against their targets; timing never fails the command.
  *

@@ -31,7 +31,7 @@ export function cachedResponse(c: Context<AppEnv>, cached: Cached<unknown>, lang
   const compressible = !ON_WORKERS && cached.body.length >= GZIP_MIN_CHARS
   const gzip = compressible && acceptsGzip(c.env.header('Accept-Encoding'))
   // Each encoding is its own representation with its own strong validator (RFC 9110 §8.8.3).
-  const etag = gzip ? gzipETagOf(cached) : cached.etag
+  const etag = gzip ? gzipETag(cached.etag) : cached.etag
   const headers = cacheHeaders(etag, lang, compressible)
   if (notModifiedSince(c, etag)) return c.body(null, 304, headers)
   // A Response with a plain header object: c.body() turns several headers into a Fetch API Headers, which Node's
@@ -49,15 +49,11 @@ export function cachedResponse(c: Context<AppEnv>, cached: Cached<unknown>, lang
 /** Below this a gzip header and checksum win little over the text itself. */
 const GZIP_MIN_CHARS = 1024
 
-/** `"tag"` → `"tag-gzip"`, as Apache names its compressed variants (a weak tag keeps its `W/`). */
-export const gzipETag = (etag: string): string => etag.replace(/"$/, '-gzip"')
-
-const gzipETags = new WeakMap<Cached<unknown>, string>()
-const gzipETagOf = (cached: Cached<unknown>): string => {
-  let etag = gzipETags.get(cached)
-  if (etag === undefined) gzipETags.set(cached, (etag = gzipETag(cached.etag)))
-  return etag
-}
+/**
+ * `"tag"` → `"tag-gzip"`, as Apache names its compressed variants (a weak tag keeps its `W/`). Sliced rather than
+ * replaced with a pattern: it runs on every gzip answer.
+ */
+export const gzipETag = (etag: string): string => (etag.endsWith('"') ? `${etag.slice(0, -1)}-gzip"` : etag)
 
 /**
  * Accept-Encoding values repeat (each HTTP stack sends its own constant one), and parsing one splits and trims it into

@@ -39,6 +39,16 @@ describe('MemoryCache', () => {
     expect(cache.size).toBe(8)
   })
 
+  it('leaves the order of the most recent quarter as written when one of them is read', async () => {
+    const cache = new MemoryCache({ maxEntries: 8 })
+    for (const k of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) await cache.set(k, k, { ttlSeconds: 60 })
+    // g is among the two most recent: read, it stays before h (a move on every read would put it after h).
+    expect(await cache.get('g')).toBe('g')
+    for (const k of ['i', 'j', 'k', 'l', 'm', 'n', 'o']) await cache.set(k, k, { ttlSeconds: 60 })
+    expect(await cache.get('g')).toBeUndefined()
+    expect(await cache.get('h')).toBe('h')
+  })
+
   it('overwriting a key does not count twice towards the bound', async () => {
     const cache = new MemoryCache({ maxEntries: 2 })
     await cache.set('a', 1, { ttlSeconds: 60 })
