@@ -70,8 +70,11 @@ export async function detectGeoEngine(ex: Executor): Promise<GeoEngine> {
  * with text it would walk the geo index alone (10k rows around the city) however selective the text is; there the
  * earthdistance radius becomes a latitude/longitude band plus the exact distance. The band has column histograms
  * and a btree (sql/0013), so the planner ANDs it with the text indexes when both narrow the search and leaves it
- * to the text index when the radius is wide. PostGIS has real selectivity estimates and keeps its index condition
- * (its GiST is ANDed with the text indexes the same way).
+ * to the text index when the radius is wide. PostGIS has real selectivity estimates, but takes the same band beside
+ * text: ANDed with the text bitmaps, the btree walks the ~10k tours around a city in about 60% of the time the
+ * geography GiST takes, and the band is tighter than the GiST's expanded box, so fewer rows are fetched (the bench's
+ * `avacha` search: 2,104 rows from 2,020 pages against 2,499 from 2,415; all five variants 6–9% faster at p50 and
+ * p95, the same results). Without text the GiST keeps the radius.
  */
 export function geoSql(engine: GeoEngine, { near, bbox }: { near?: Near; bbox?: BoundingBox }, { alongsideText = false } = {}): GeoSql {
   const where: SQL[] = []
@@ -81,8 +84,10 @@ export function geoSql(engine: GeoEngine, { near, bbox }: { near?: Near; bbox?: 
     const radiusM = near.radiusKm * 1000
     if (engine === 'postgis') {
       const center = sql`st_setsrid(st_makepoint(${near.lng}::float8, ${near.lat}::float8), 4326)::geography`
-      // The bounding-box test st_dwithin's index support would add (&& an expanded box), then st_dwithin itself.
-      where.push(sql`t.meeting_geog && _st_expand(${center}, ${radiusM}::float8)`)
+      // The indexable prefilter, made exact after the scan by st_dwithin: with text the latitude/longitude band (see
+      // above), else the bounding-box test st_dwithin's own index support adds (&& an expanded box).
+      if (alongsideText) where.push(...latLngBand(near))
+      else where.push(sql`t.meeting_geog && _st_expand(${center}, ${radiusM}::float8)`)
       exact.push(sql`st_dwithin(t.meeting_geog, ${center}, ${radiusM}::float8, false)`)
       distanceM = sql`st_distance(t.meeting_geog, ${center}, false)`
     } else {
