@@ -56,6 +56,23 @@ describe('radius search', () => {
     expect(byRelevance.items.every((i) => i.distanceKm !== null)).toBe(true)
   })
 
+  // Beside text, both engines prefilter a radius with a latitude/longitude band (geo.ts), and without text with their
+  // geo index: at a radius just past each match, and just short of it, text + radius must be text alone ∩ radius alone.
+  it('with text, keeps exactly the text matches the same radius keeps without text, at each match’s own distance', async () => {
+    const ids = (page: Page) => new Set(page.items.map((i) => i.id))
+    const matches = (await search(`q=volcano&limit=50`)).items
+    expect(matches.length).toBeGreaterThanOrEqual(3)
+    for (const match of matches) {
+      const km = distanceFromCity(f.names.get(match.id)!)
+      for (const radiusKm of [km + 0.3, km - 0.3].filter((r) => r > 0)) {
+        const within = ids(await search(`${near}&radiusKm=${radiusKm}&limit=50`))
+        const expected = [...ids({ items: matches })].filter((id) => within.has(id))
+        expect(ids(await search(`${near}&radiusKm=${radiusKm}&q=volcano&limit=50`)), `${radiusKm} km`).toEqual(new Set(expected))
+        expect(within.has(match.id), `${radiusKm} km`).toBe(radiusKm > km)
+      }
+    }
+  })
+
   it('text + geo + date + party size together (the benchmark query)', async () => {
     const from = new Date(Date.now() + 86_400_000).toISOString()
     const to = new Date(Date.now() + 60 * 86_400_000).toISOString()
