@@ -1,31 +1,84 @@
 import { describe, expect, it } from 'vitest'
 import pino from 'pino'
 import { createLogger } from './logger.ts'
-import { accessLog, jsonString, redactPath, type AccessRecord } from './access-log.ts'
+import { accessLog, jsonString, redactPath, type AccessRecord, type ByteLineSink } from './access-log.ts'
 
 function capture() {
   const lines: string[] = []
   return { lines, destination: { write: (line: string) => void lines.push(line) } }
 }
 
+/**
+ * Takes bytes like the servers' batch (logger.node.ts): lines one after another in one array, each decoded when it is
+ * committed. A line that ran past what it reserved, or over bytes before it, is recorded as a problem.
+ */
+function byteCapture(size = 64 * 1024) {
+  const lines: string[] = []
+  const problems: string[] = []
+  const decoder = new TextDecoder()
+  let used = 0
+  let reserved = { at: 0, bytes: 0 }
+  const destination: ByteLineSink & { write(line: string): void } = {
+    batch: new Uint8Array(size),
+    reserveLine(maxBytes) {
+      if (used + maxBytes > size) used = 0
+      reserved = { at: used, bytes: maxBytes }
+      return maxBytes > size ? -1 : used
+    },
+    commitLine(end) {
+      if (end - reserved.at > reserved.bytes) problems.push(`${end - reserved.at} bytes written, ${reserved.bytes} reserved`)
+      lines.push(decoder.decode(destination.batch.subarray(reserved.at, end)))
+      used = end
+    },
+    write: (line) => void lines.push(line),
+  }
+  return { lines, problems, destination }
+}
+
 const record: AccessRecord = { requestId: 'req-1', method: 'GET', path: '/v1/tours', route: '/v1/tours', status: 200, durationMs: 1.25 }
+const withoutTime = (line: string) => line.replace(/,"time":"[^"]*"/, '')
 
 describe('the access line', () => {
-  it('is the line pino itself writes for the same record (only the time may differ)', () => {
-    const fast = capture()
+  it('is, byte for byte, the line pino itself writes for the same record (only the time may differ)', () => {
+    const paths = ['/v1/tours', '/', '/v1/tours/709a9071-d298-8a58-a2ce-f48087c18d2c?lang=ru', '/путь/тур', '/emoji/🌋', '/q?"quoted"', '/back\\slash', '/tab\t/new\nline', '/nul\u0000', '/del\u007f', '/sep\u2028\u2029', 'x'.repeat(2000)]
+    const durations = [0, 0.01, 0.1, 0.5, 1, 1.05, 1.25, 12.3, 999.99, 12345.67, 1 / 3, 1e-7, 2.5e12, NaN, Infinity, -1]
+    const records: AccessRecord[] = [
+      ...paths.map((path, i) => ({ ...record, path, route: i % 2 ? '/v1/tours/:id' : 'unmatched', durationMs: durations[i % durations.length]! })),
+      ...durations.map((durationMs, i) => ({ ...record, durationMs, status: [200, 304, 404, 503][i % 4]! })),
+      { ...record, requestId: 'a.b:c-d_9', method: 'PATCH', route: '/v1/маршрут' },
+    ]
+    const fast = byteCapture()
     const slow = capture()
-    accessLog(createLogger({ destination: fast.destination }))('info', record)
-    createLogger({ destination: slow.destination }).info(record, 'request')
-    const { time: t1, ...a } = JSON.parse(fast.lines[0]!)
-    const { time: t2, ...b } = JSON.parse(slow.lines[0]!)
-    expect(a).toEqual(b)
-    expect(Object.keys(a)).toEqual(Object.keys(b))
-    expect(Date.parse(t1)).not.toBeNaN()
-    expect(Date.parse(t2)).not.toBeNaN()
+    const log = accessLog(createLogger({ level: 'debug', destination: fast.destination }))
+    const pinoLogger = createLogger({ level: 'debug', destination: slow.destination })
+    for (const level of ['debug', 'info', 'error'] as const) {
+      for (const r of records) {
+        log(level, r)
+        pinoLogger[level](r, 'request')
+      }
+    }
+    expect(fast.problems).toEqual([])
+    expect(fast.lines.map(withoutTime)).toEqual(slow.lines.map(withoutTime))
+    for (const line of fast.lines) expect(Date.parse(JSON.parse(line).time)).not.toBeNaN()
+  })
+
+  it('escapes a lone surrogate, so the path reads back as it came (pino would write it raw, and UTF-8 cannot hold it)', () => {
+    const out = byteCapture()
+    const log = accessLog(createLogger({ destination: out.destination }))
+    for (const path of ['/lone/\ud800/high', '/lone/\udfff/low']) log('info', { ...record, path })
+    expect(out.problems).toEqual([])
+    expect(out.lines.map((line) => JSON.parse(line).path)).toEqual(['/lone/\ud800/high', '/lone/\udfff/low'])
+  })
+
+  it('writes a line too long for any batch through the logger instead', () => {
+    const out = byteCapture(512)
+    accessLog(createLogger({ destination: out.destination }))('info', { ...record, path: `/v1/${'x'.repeat(1000)}` })
+    expect(out.lines).toHaveLength(1)
+    expect(JSON.parse(out.lines[0]!)).toMatchObject({ msg: 'request', path: `/v1/${'x'.repeat(1000)}` })
   })
 
   it('redacts and escapes the path, the one field a caller writes', () => {
-    const out = capture()
+    const out = byteCapture()
     accessLog(createLogger({ destination: out.destination }))('info', { ...record, path: '/v1/x?token=abc123secret&q="quoted"\n' })
     const line = JSON.parse(out.lines[0]!)
     expect(line.path).not.toContain('abc123secret')
@@ -34,7 +87,7 @@ describe('the access line', () => {
   })
 
   it('respects the level: a debug line is dropped at info', () => {
-    const out = capture()
+    const out = byteCapture()
     const log = accessLog(createLogger({ level: 'info', destination: out.destination }))
     log('debug', record)
     log('error', { ...record, status: 500 })

@@ -1,13 +1,17 @@
 /**
  * The access line: one per request, by far the most frequent log record. pino's generic path walks it through
  * the redaction formatter, its serializers and a JSON builder; here the line is written in the same shape from
- * fields whose form is known — only the path can carry caller text, so only the path is redacted and escaped.
- * Where the logger is not Node pino writing to a plain stream (the Workers browser build, a multistream), the
- * record goes through the logger like any other.
+ * fields whose form is known — only the path can carry caller text, so only the path is redacted. Where the
+ * destination takes bytes (the servers' batch, logger.node.ts) the line is written into it as UTF-8 directly, never
+ * built as a string. Anywhere else (the Workers browser build, a multistream, a test's capture) the record goes
+ * through the logger like any other.
  */
 import pino from 'pino'
 import type { Logger } from './logger.ts'
 import { redactString } from './redact.ts'
+import { accessLineBound, FieldBytes, LineHead, writeAccessLine, type AccessLevel, type LineParts } from './access-line.ts'
+
+export { jsonString, type AccessLevel } from './access-line.ts'
 
 export interface AccessRecord {
   requestId: string
@@ -18,11 +22,16 @@ export interface AccessRecord {
   durationMs: number
 }
 
-export type AccessLevel = 'debug' | 'info' | 'error'
 export type AccessLog = (level: AccessLevel, record: AccessRecord) => void
 
-interface PinoInternals {
-  write?: (line: string) => unknown
+/** A destination that takes a line as bytes written straight into its batch. */
+export interface ByteLineSink {
+  /** The batch lines are written into: the same array for the destination's life. */
+  readonly batch: Uint8Array
+  /** Where a line of at most `maxBytes` starts (a full batch is written out first); -1 when no batch holds that many. */
+  reserveLine(maxBytes: number): number
+  /** The line that started at the reserved offset ends at `end` (exclusive, its newline included). */
+  commitLine(end: number): void
 }
 
 export function accessLog(logger: Logger): AccessLog {
@@ -32,51 +41,48 @@ export function accessLog(logger: Logger): AccessLog {
   const symbols = (pino as { symbols?: typeof pino.symbols }).symbols
   if (!symbols) return generic
   const internals = logger as unknown as Record<symbol, unknown>
-  const stream = internals[symbols.streamSym] as (PinoInternals & Record<symbol, unknown>) | undefined
+  const sink = internals[symbols.streamSym] as (Partial<ByteLineSink> & Record<symbol, unknown>) | undefined
   const time = internals[symbols.timeSym]
   const bindings = internals[symbols.chindingsSym]
-  const plain = stream && typeof stream.write === 'function' && !stream[symbols.needsMetadataGsym]
-  if (!plain || typeof time !== 'function' || typeof bindings !== 'string' || internals[symbols.messageKeySym] !== 'msg') return generic
-  const write = stream.write!.bind(stream)
+  const takesBytes = sink && sink.batch instanceof Uint8Array && typeof sink.reserveLine === 'function' && typeof sink.commitLine === 'function'
+  if (!takesBytes || sink[symbols.needsMetadataGsym] || typeof time !== 'function' || typeof bindings !== 'string' || internals[symbols.messageKeySym] !== 'msg') return generic
+  const { batch } = sink as ByteLineSink
+  const reserveLine = sink.reserveLine!.bind(sink)
+  const commitLine = sink.commitLine!.bind(sink)
   const now = time as () => string
+  const head = new LineHead(bindings)
+  const methods = new FieldBytes('method', 64)
+  const routes = new FieldBytes('route')
+  const parts: LineParts = { prefix: new Uint8Array(0), method: new Uint8Array(0), path: new Uint8Array(0), route: new Uint8Array(0) }
   return (level, r) => {
     if (!logger.isLevelEnabled(level)) return
-    write(
-      // The request id (a UUID, or a caller's id of safe characters: envelope.ts) and the method (an HTTP token) never
-      // need escaping; the route and the path are scanned.
-      `{"level":"${level}"${now()}${bindings},"requestId":"${r.requestId}","method":"${r.method}",` +
-        `"path":${jsonString(redactPath(r.path))},"route":${jsonString(r.route)},"status":${r.status},"durationMs":${r.durationMs},"msg":"request"}\n`,
-    )
+    parts.prefix = head.prefix(level, now())
+    parts.method = methods.of(r.method)
+    parts.path = pathField(r.path)
+    parts.route = routes.of(r.route)
+    const at = reserveLine(accessLineBound(parts, r))
+    // Only a path of thousands of characters is longer than a batch: such a line goes the generic way.
+    if (at < 0) return generic(level, r)
+    commitLine(writeAccessLine(batch, at, parts, r))
   }
-}
-
-/**
- * `JSON.stringify(text)` for a string, the same text: most of these (ids, methods, routes, paths) need no escaping,
- * and a scan for the characters that do is cheaper than the builtin's set-up (four per line; callgrind).
- */
-export function jsonString(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    // Control characters, `"`, `\`, and surrogates (a lone one is escaped): the builtin decides those.
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text)
-  }
-  return `"${text}"`
 }
 
 /**
  * Paths repeat (a popular tour, the first page of a search), and scanning one for secret-shaped text costs a few
- * regular expressions. A path the redactor left unchanged is remembered as clean — only such paths, so the memo
- * never holds a secret — in a bounded set.
+ * regular expressions. A path the redactor left unchanged is remembered as clean with its encoded field — only such
+ * paths, so the memo never holds a secret — in a bounded map, and only paths of ordinary length, so a flood of
+ * long made-up URLs holds a few MB at most.
  */
-const cleanPaths = new Set<string>()
-const CLEAN_PATHS_MAX = 4096
+const cleanPaths = new FieldBytes('path')
+const REMEMBERED_PATH_MAX = 256
 
 export function redactPath(path: string): string {
-  if (cleanPaths.has(path)) return path
+  return cleanPaths.remembered(path) ? path : redactString(path)
+}
+
+function pathField(path: string): Uint8Array {
+  const known = cleanPaths.remembered(path)
+  if (known) return known
   const redacted = redactString(path)
-  if (redacted === path) {
-    if (cleanPaths.size >= CLEAN_PATHS_MAX) cleanPaths.clear()
-    cleanPaths.add(path)
-  }
-  return redacted
+  return cleanPaths.of(redacted, redacted === path && path.length <= REMEMBERED_PATH_MAX)
 }
