@@ -16,8 +16,10 @@
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { keepTickObjectShape } from '../src/runtime/tick-object-shape.node.ts'
+import { answerLoopStallRequests } from './loop-stalls.ts'
 
 keepTickObjectShape()
+answerLoopStallRequests()
 
 interface Recorded {
   status: number

@@ -11,8 +11,10 @@ import { buildServerDeps } from '../src/runtime/server-deps.node.ts'
 import { createApp } from '../src/app.ts'
 import { nodeResponseHeaders } from '../src/runtime/node-response-headers.ts'
 import { nodeRawHeaders } from '../src/runtime/node-request-headers.ts'
+import { answerLoopStallRequests } from './loop-stalls.ts'
 
 const { deps, start, settled, close } = await buildServerDeps(process.env)
+answerLoopStallRequests()
 let listening!: (port: number) => void
 const port = new Promise<number>((resolve) => (listening = resolve))
 const server = serve({ fetch: createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch, port: 0, hostname: '127.0.0.1' }, (info) => listening(info.port))

@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { PacedLoadOptions, PacedLoadResult } from './paced-load.ts'
+import type { LoopStalls } from './loop-stalls.ts'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -49,6 +50,8 @@ export interface ChildServer {
   /** SIGSTOP / SIGCONT the server and every process it started (see `alone`). */
   pause(): void
   resume(): void
+  /** Watches the server's event loop from now until `stop` (bench/loop-stalls.ts). */
+  watchLoop(): Promise<{ stop(): Promise<LoopStalls> }>
 }
 
 /**
@@ -109,7 +112,23 @@ export async function startChildServer(file: string, env: Record<string, string>
     },
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
+    async watchLoop() {
+      await loopStallsReply(child, 'start')
+      return { stop: () => loopStallsReply(child, 'stop') as Promise<LoopStalls> }
+    },
   }
+}
+
+function loopStallsReply(child: ChildProcess, action: 'start' | 'stop'): Promise<unknown> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { type?: string }) => {
+      if (m.type !== 'loop-stalls') return
+      child.off('message', onMessage)
+      resolve(m)
+    }
+    child.on('message', onMessage)
+    child.send({ type: 'loop-stalls', action })
+  })
 }
 
 /** Runs a TypeScript file in a child process and resolves with the first message it sends. */
