@@ -76,10 +76,6 @@ export function accessLog(logger: Logger): AccessLog {
 const cleanPaths = new FieldBytes('path')
 const REMEMBERED_PATH_MAX = 256
 
-export function redactPath(path: string): string {
-  return cleanPaths.remembered(path) ? path : redactString(path)
-}
-
 function pathField(path: string): Uint8Array {
   const known = cleanPaths.remembered(path)
   if (known) return known
