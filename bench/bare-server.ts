@@ -10,8 +10,8 @@
  *
  * It keeps the tick object shape as every KamHub server does (runtime/tick-object-shape.node.ts): without it, the
  * first memory-reducing collection of an idle spell leaves every nextTick slower for the rest of the process, and a
- * baseline that is sometimes 16–30% slower makes the full app look better than it is (a run here, as that predicts: bare /hello at
- * 17.0 µs of server CPU a paced request against 13.2 in the run before, every full/bare ratio above 0.9).
+ * baseline that is sometimes 16–30% slower makes the full app look better than it is (a run here, as that predicts:
+ * bare /hello at 17.0 µs of server CPU a paced request against 13.2 in the run before, every full/bare ratio above 0.9).
  */
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'

@@ -7,14 +7,13 @@
  * monitor runs only between `start` and `stop`: its timer costs a wake-up a millisecond, paid by bare and full alike.
  *
  * Protocol: { type: 'loop-stalls', action: 'start' } → { type: 'loop-stalls', started: true };
- *           { type: 'loop-stalls', action: 'stop' } → { type: 'loop-stalls', maxMs, p999Ms }.
+ *           { type: 'loop-stalls', action: 'stop' } → { type: 'loop-stalls', maxMs }.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
 
 export interface LoopStalls {
   /** The longest gap between the timer's turns, in ms (1 ms of it is the timer's own period). */
   maxMs: number
-  p999Ms: number
 }
 
 export function answerLoopStallRequests(): void {
@@ -28,7 +27,7 @@ export function answerLoopStallRequests(): void {
       process.send!({ type: 'loop-stalls', started: true })
     } else if (m.action === 'stop' && monitor) {
       monitor.disable()
-      process.send!({ type: 'loop-stalls', maxMs: monitor.max / 1e6, p999Ms: monitor.percentile(99.9) / 1e6 })
+      process.send!({ type: 'loop-stalls', maxMs: monitor.max / 1e6 })
       monitor = undefined
     }
   })
