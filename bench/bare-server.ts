@@ -8,17 +8,21 @@
  *
  * Answers to replay arrive over IPC: { type: 'replay', name, status, headers, body (base64) } → { type: 'replaying', name }.
  *
- * It keeps the tick object shape as every KamHub server does (runtime/tick-object-shape.node.ts): without it, the
- * first memory-reducing collection of an idle spell leaves every nextTick slower for the rest of the process, and a
+ * It settles the timer shapes as every KamHub server does (runtime/timer-shape.node.ts), so a baseline is not
+ * deoptimised mid-round where the full app would not be. And it keeps the tick object shape
+ * (runtime/tick-object-shape.node.ts): without it, the first memory-reducing collection of an idle spell leaves
+ * every nextTick slower for the rest of the process, and a
  * baseline that is sometimes 16–30% slower makes the full app look better than it is (a run here, as that predicts:
  * bare /hello at 17.0 µs of server CPU a paced request against 13.2 in the run before, every full/bare ratio above 0.9).
  */
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { keepTickObjectShape } from '../src/runtime/tick-object-shape.node.ts'
+import { settleTimerShape } from '../src/runtime/timer-shape.node.ts'
 import { answerLoopStallRequests } from './loop-stalls.ts'
 
 keepTickObjectShape()
+settleTimerShape()
 answerLoopStallRequests()
 
 interface Recorded {

@@ -4,12 +4,14 @@ import { describe, expect, it } from 'vitest'
 import { sharedDeadlines, type DeadlineTimers } from './deadlines.ts'
 
 /** A hand-driven clock: `advance` runs the timers that fall due, in order. */
-function manualTimers() {
-  let now = 0
+function manualTimers(start = 0) {
+  let now = start
   const pending: Array<{ at: number; fn: () => void }> = []
+  const delays: number[] = []
   const timers: DeadlineTimers = {
     now: () => now,
     setTimeout(fn, ms) {
+      delays.push(ms)
       pending.push({ at: now + ms, fn })
       return undefined
     },
@@ -17,6 +19,7 @@ function manualTimers() {
   return {
     timers,
     pendingTimers: () => pending.length,
+    delays,
     advance(ms: number) {
       const until = now + ms
       for (;;) {
@@ -44,6 +47,24 @@ describe('sharedDeadlines', () => {
     expect(fired).toEqual(['a'])
     clock.advance(1000)
     expect(fired).toEqual(['a'])
+  })
+
+  it('arms its timer for whole milliseconds on a fractional clock, and never fires early', () => {
+    // monotonicNow() is fractional; a fractional delay reaching Node's setTimeout would move its timers' hidden
+    // classes to doubles mid-run and deoptimise the HTTP path (runtime/timer-shape.node.ts).
+    const clock = manualTimers(0.25)
+    const watch = sharedDeadlines(100, clock.timers)
+    const fired: Array<[string, number]> = []
+    watch(() => fired.push(['a', clock.timers.now()]))
+    clock.advance(10.4)
+    watch(() => fired.push(['b', clock.timers.now()]))
+    clock.advance(200)
+    expect(clock.delays.length).toBeGreaterThanOrEqual(2)
+    expect(clock.delays.every(Number.isInteger)).toBe(true)
+    expect(fired.map(([name]) => name)).toEqual(['a', 'b'])
+    expect(fired[0]![1]).toBeGreaterThanOrEqual(100.25)
+    expect(fired[1]![1]).toBeGreaterThanOrEqual(110.65)
+    expect(fired[1]![1]).toBeLessThan(111.65)
   })
 
   it('never fires a finished deadline', () => {

@@ -74,7 +74,9 @@ export function sharedDeadlines(ms: number, timers: DeadlineTimers = realTimers)
     dropFinished()
     const next = queue[head]
     armed = next !== undefined
-    if (next) timers.setTimeout(fire, Math.max(0, next.at - timers.now()))
+    // Whole milliseconds, rounded up: a timer never fires early, and on Node a fractional delay would move the
+    // timers' hidden classes from small integers to doubles mid-run (see runtime/timer-shape.node.ts).
+    if (next) timers.setTimeout(fire, Math.max(0, Math.ceil(next.at - timers.now())))
   }
 
   function fire() {

@@ -19,6 +19,7 @@ import { nodeDocsAssets } from '../core/http/docs-assets.node.ts'
 import { cacheFromConfig } from '../core/cache/from-config.ts'
 import { upstashCacheClientOptions } from '../core/cache/upstash.ts'
 import { keepTickObjectShape } from './tick-object-shape.node.ts'
+import { settleTimerShape } from './timer-shape.node.ts'
 import type { Cache } from '../core/cache/index.ts'
 import type { Database } from '../core/db/index.ts'
 import { systemClock, type Deps } from '../deps.ts'
@@ -50,6 +51,8 @@ export interface ServerDeps {
 export async function buildServerDeps(env: Record<string, string | undefined>): Promise<ServerDeps> {
   // Without it, the first idle spell leaves every nextTick slower for the rest of the process (see the module).
   keepTickObjectShape()
+  // Without it, the first fractional timer delay deoptimises the HTTP path mid-serving (see the module).
+  settleTimerShape()
   const config = parseConfig(env)
   const logger = createLogger({ level: config.LOG_LEVEL, destination: bufferedDestination() })
   const metrics = new MetricsRegistry()

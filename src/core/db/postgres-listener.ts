@@ -97,7 +97,8 @@ export function startPostgresListener({
     onError?.(error)
     failures++
     const ceiling = Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** Math.min(failures - 1, 20))
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2)
+    // Whole milliseconds: a fractional timer delay changes Node's timer hidden classes (runtime/timer-shape.node.ts).
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2))
     clearTimeout(reconnectTimer)
     reconnectTimer = setTimeout(() => void connect(), delay)
   }

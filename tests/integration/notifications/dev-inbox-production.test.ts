@@ -12,6 +12,7 @@ import webPush from 'web-push'
 import { createApp } from '../../../src/app.ts'
 import { buildServerDeps, type ServerDeps } from '../../../src/runtime/server-deps.node.ts'
 import { tickObjectShapeKept } from '../../../src/runtime/tick-object-shape.node.ts'
+import { timerShapeSettled } from '../../../src/runtime/timer-shape.node.ts'
 
 /** What production insists on besides notifications: secrets and a real (placeholder) payment provider. */
 function productionBase(): Record<string, string> {
@@ -58,8 +59,9 @@ describe('dev inbox in production', () => {
     const server: ServerDeps = await buildServerDeps({ ...productionBase(), ...everyChannel(), ALLOW_DEV_ADAPTERS: 'true', DATA_DIR: dataDir })
     try {
       expect(server.deps.notifications!.channels.devInbox).toBe(false)
-      // The start-up every server shares keeps the nextTick record shape (runtime/tick-object-shape.node.ts).
+      // The start-up every server shares keeps the nextTick record shape and settles the timers' (runtime/*-shape.node.ts).
       expect(tickObjectShapeKept()).toBe(true)
+      expect(timerShapeSettled()).toBe(true)
       const app = createApp(server.deps)
       for (const path of ['/dev/inbox', '/dev/inbox.json']) {
         const res = await app.request(path)

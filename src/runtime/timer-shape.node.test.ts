@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { settleTimerShape, timerShapeSettled } from './timer-shape.node.ts'
+
+/**
+ * V8 only tells which optimised code it throws away through --trace-deopt, so the check runs in a child Node with it:
+ * timers with whole-number delays until Node's timer code is optimised, then one fractional delay, and the deopts
+ * printed after it are counted. Run with and without settling first; without is the control that shows the check can
+ * fail (on this Node the fractional delay deoptimises the timer lists' code).
+ */
+function deoptsAfterFractionalDelay(settleFirst: boolean): string[] {
+  const module = new URL('./timer-shape.node.ts', import.meta.url).href
+  const script = `
+    import { settleTimerShape } from ${JSON.stringify(module)}
+    if (${settleFirst}) settleTimerShape()
+    const make = (ms) => { const t = setTimeout(() => {}, ms); clearTimeout(t); return t }
+    let sum = 0
+    for (let i = 0; i < 200000; i++) sum += make(5 + (i & 3))._idleTimeout
+    console.log('--- fractional')
+    make(5.5)
+    for (let i = 0; i < 1000; i++) sum += make(5)._idleTimeout
+    console.log('--- done', sum > 0)
+  `
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--trace-deopt', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const after = out.slice(out.indexOf('--- fractional'), out.indexOf('--- done'))
+  // "deoptimizing <JSFunction insert ..." (eager) and "marking dependent code ... (<SharedFunctionInfo Timeout>)".
+  return [...after.matchAll(/deoptimizing\s+\S+ <JSFunction (\S+)|<SharedFunctionInfo (\S+?)>\) \(opt id \d+\) for deoptimization/g)].map((m) => m[1] ?? m[2]!)
+}
+
+describe('settleTimerShape', () => {
+  it('leaves the timer lists optimised when a fractional delay arrives', () => {
+    const unsettled = deoptsAfterFractionalDelay(false)
+    expect(unsettled).toEqual(expect.arrayContaining(['insert', 'append', 'remove']))
+    const settled = deoptsAfterFractionalDelay(true)
+    // At most the code whose own type feedback had seen only whole numbers: the Timeout constructor, or the
+    // script's `make` where V8 inlined it there.
+    expect(settled.filter((name) => name !== 'Timeout' && name !== 'make')).toEqual([])
+  })
+
+  it('keeps one interval for the life of the process', () => {
+    settleTimerShape()
+    settleTimerShape()
+    expect(timerShapeSettled()).toBe(true)
+  })
+})
