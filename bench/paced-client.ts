@@ -9,13 +9,22 @@
  * 2.91 / 1.99 / 3.73 / 2.32 ms with these. What stays is the client's own event-loop delay, p99 ~2.2 ms either way
  * (monitorEventLoopDelay): a floor under every latency it reports, bare or full.
  *
+ * The client's own longest loop gap is reported with each run, as the servers report theirs (loop-stalls.ts): while
+ * every connection is busy, requests are timed from when they were due, so a client that stood still for N ms charges
+ * up to N ms to the requests due meanwhile — the table must say whose stall a tail was.
+ *
  * Protocol: { id, options: PacedLoadOptions } in, { id, result } out, latencies as a plain array of the 200 answers.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pacedLoad, type PacedLoadOptions } from './paced-load.ts'
 
 process.on('message', (m: { id: number; options: PacedLoadOptions }) => {
-  void pacedLoad(m.options).then((r) =>
-    process.send!({ id: m.id, result: { ok: r.ok, failures: r.failures, achievedRate: r.achievedRate, latencies: Array.from(r.latencies.subarray(0, r.ok)) } }),
-  )
+  const loop = monitorEventLoopDelay({ resolution: 1 })
+  loop.enable()
+  void pacedLoad(m.options).then((r) => {
+    loop.disable()
+    const result = { ok: r.ok, failures: r.failures, achievedRate: r.achievedRate, clientLoopMaxMs: loop.max / 1e6, latencies: Array.from(r.latencies.subarray(0, r.ok)) }
+    process.send!({ id: m.id, result })
+  })
 })
 process.send!({ ready: true })

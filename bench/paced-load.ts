@@ -35,6 +35,8 @@ export interface PacedLoadResult {
   latencies: Float64Array
   /** The rate the schedule actually ran at (the timer may lag at the end of a run). */
   achievedRate: number
+  /** The longest gap in the client's own event loop during the run, in ms (set by paced-client.ts). */
+  clientLoopMaxMs?: number
 }
 
 const DRAIN_MS = 10_000
