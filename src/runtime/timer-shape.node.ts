@@ -22,8 +22,8 @@
  * KamHub's own delays are whole milliseconds anyway (deadlines.ts, postgres-listener.ts); this covers the libraries.
  * `buildServerDeps` (server-deps.node.ts) settles it, so every server start-up does.
  */
-// Node's own timers, named: Deno (which runs this start-up too) has web timers as globals, whose ids are numbers with
-// no unref; its node:timers gives Timeout objects, so the same code is harmless there.
+// Node's timers by name, since they are what this is about; elsewhere the global may be a web timer whose id is a
+// number with no unref. Deno runs this start-up too: its node:timers gives objects with unref (as its globals do).
 import { setInterval } from 'node:timers'
 
 /** Just under Node's TIMEOUT_MAX (2^31 − 1 ms, ~24.8 days) and not a whole number. */
