@@ -16,19 +16,27 @@ export interface LoopStalls {
   maxMs: number
 }
 
+/** Watches this process's event loop with a 1 ms timer from now; the returned stop answers the longest gap in ms. */
+export function watchLoopGaps(): () => number {
+  const monitor: IntervalHistogram = monitorEventLoopDelay({ resolution: 1 })
+  monitor.enable()
+  return () => {
+    monitor.disable()
+    return monitor.max / 1e6
+  }
+}
+
 export function answerLoopStallRequests(): void {
-  let monitor: IntervalHistogram | undefined
+  let stop: (() => number) | undefined
   process.on('message', (m: { type?: string; action?: string }) => {
     if (m.type !== 'loop-stalls') return
     if (m.action === 'start') {
-      monitor?.disable()
-      monitor = monitorEventLoopDelay({ resolution: 1 })
-      monitor.enable()
+      stop?.()
+      stop = watchLoopGaps()
       process.send!({ type: 'loop-stalls', started: true })
-    } else if (m.action === 'stop' && monitor) {
-      monitor.disable()
-      process.send!({ type: 'loop-stalls', maxMs: monitor.max / 1e6 })
-      monitor = undefined
+    } else if (m.action === 'stop' && stop) {
+      process.send!({ type: 'loop-stalls', maxMs: stop() })
+      stop = undefined
     }
   })
 }

@@ -15,15 +15,13 @@
  *
  * Protocol: { id, options: PacedLoadOptions } in, { id, result } out, latencies as a plain array of the 200 answers.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { watchLoopGaps } from './loop-stalls.ts'
 import { pacedLoad, type PacedLoadOptions } from './paced-load.ts'
 
 process.on('message', (m: { id: number; options: PacedLoadOptions }) => {
-  const loop = monitorEventLoopDelay({ resolution: 1 })
-  loop.enable()
+  const stopWatching = watchLoopGaps()
   void pacedLoad(m.options).then((r) => {
-    loop.disable()
-    const result = { ok: r.ok, failures: r.failures, achievedRate: r.achievedRate, clientLoopMaxMs: loop.max / 1e6, latencies: Array.from(r.latencies.subarray(0, r.ok)) }
+    const result = { ok: r.ok, failures: r.failures, achievedRate: r.achievedRate, clientLoopMaxMs: stopWatching(), latencies: Array.from(r.latencies.subarray(0, r.ok)) }
     process.send!({ id: m.id, result })
   })
 })
