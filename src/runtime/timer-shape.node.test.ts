@@ -14,17 +14,19 @@ function deoptsAfterFractionalDelay(settleFirst: boolean): string[] {
     import { settleTimerShape } from ${JSON.stringify(module)}
     if (${settleFirst}) settleTimerShape()
     const make = (ms) => { const t = setTimeout(() => {}, ms); clearTimeout(t); return t }
-    let sum = 0
-    for (let i = 0; i < 200000; i++) sum += make(5 + (i & 3))._idleTimeout
+    function warmUp() { let sum = 0; for (let i = 0; i < 200000; i++) sum += make(5 + (i & 3))._idleTimeout; return sum }
+    function afterFractional() { let sum = 0; for (let i = 0; i < 1000; i++) sum += make(5)._idleTimeout; return sum }
+    const warm = warmUp()
     console.log('--- fractional')
     make(5.5)
-    for (let i = 0; i < 1000; i++) sum += make(5)._idleTimeout
-    console.log('--- done', sum > 0)
+    console.log('--- done', warm + afterFractional() > 0)
   `
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--trace-deopt', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   const after = out.slice(out.indexOf('--- fractional'), out.indexOf('--- done'))
-  // "deoptimizing <JSFunction insert ..." (eager) and "marking dependent code ... (<SharedFunctionInfo Timeout>)".
-  return [...after.matchAll(/deoptimizing\s+\S+ <JSFunction (\S+)|<SharedFunctionInfo (\S+?)>\) \(opt id \d+\) for deoptimization/g)].map((m) => m[1] ?? m[2]!)
+  // "deoptimizing <JSFunction insert (sfi = ...)>" (eager; an anonymous function prints no name before "(sfi") and
+  // "marking dependent code ... (<SharedFunctionInfo Timeout>)".
+  const deopts = after.matchAll(/deoptimizing\s+\S+ <JSFunction (?:(\S+) )?\(sfi|<SharedFunctionInfo (\S+?)>\) \(opt id \d+\) for deoptimization/g)
+  return [...deopts].map((m) => m[1] ?? m[2] ?? '(anonymous)')
 }
 
 describe('settleTimerShape', () => {
@@ -32,9 +34,11 @@ describe('settleTimerShape', () => {
     const unsettled = deoptsAfterFractionalDelay(false)
     expect(unsettled).toEqual(expect.arrayContaining(['insert', 'append', 'remove']))
     const settled = deoptsAfterFractionalDelay(true)
-    // At most the code whose own type feedback had seen only whole numbers: the Timeout constructor, or the
-    // script's `make` where V8 inlined it there.
-    expect(settled.filter((name) => name !== 'Timeout' && name !== 'make')).toEqual([])
+    // At most the code whose own type feedback had seen only whole numbers: the Timeout constructor, or the script's
+    // own functions where V8 inlined it there. The loops sit in named functions because the module body, when V8
+    // compiles a loop of it on stack, is anonymous — a CI run saw exactly that and the check could not tell it apart.
+    const scriptsOwn = new Set(['Timeout', 'make', 'warmUp', 'afterFractional'])
+    expect(settled.filter((name) => !scriptsOwn.has(name))).toEqual([])
   })
 
   it('keeps one interval for the life of the process', () => {
