@@ -40,7 +40,8 @@ export interface ServerDeps {
   /** Starts background work (the event dispatcher) once the server is ready to serve. */
   start(): Promise<void>
   /**
-   * Resolves when the background work start() began has finished (the first-run demo seed of the embedded default).
+   * Resolves when the background work start() began has finished (the first-run demo seed of the embedded default,
+   * then the first maintenance pass).
    * The server answers before it; benchmarks wait for it so they measure the steady state, not a loading database.
    */
   settled(): Promise<void>
@@ -115,20 +116,18 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
     }
     // Booking holds expire to the minute; one tick at a time (a slow tick is skipped, not stacked).
     let minuteTimer: ReturnType<typeof setInterval> | undefined
-    let ticking = false
-    const tick = () => {
-      if (ticking) return
-      ticking = true
-      void runMinuteMaintenance(deps)
+    let ticking: Promise<void> | undefined
+    const tick = (): Promise<void> =>
+      (ticking ??= runMinuteMaintenance(deps)
         .then(
           (result) => {
             if (Object.values(result).some((n) => n > 0)) logger.info(result, 'booking maintenance')
           },
           (error) => logger.warn({ err: error }, 'booking maintenance failed; retrying next minute'),
         )
-        .finally(() => (ticking = false))
-    }
+        .finally(() => (ticking = undefined)))
     let seeding: Promise<void> | undefined
+    let firstTick: Promise<void> | undefined
     return {
       deps,
       start: async () => {
@@ -138,22 +137,29 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
           retentionTimer.unref?.()
           firstPrune = setTimeout(prune, 60_000)
           firstPrune.unref?.()
-          minuteTimer = setInterval(tick, 60_000)
+          minuteTimer = setInterval(() => void tick(), 60_000)
           minuteTimer.unref?.()
           // Notifications go out within NOTIFY_POLL_INTERVAL_MS (or at once when a subscriber kicks), not at the minute.
           notificationWorker = startNotificationWorker(deps)
         }
         // First run of the embedded default: the demo catalogue loads in the background; the server answers at once.
         if (db.kind === 'pglite') seeding = seedIfEmpty(deps)
+        // A first pass now, not a minute after start-up: holds that expired while the server was down (a deploy, a
+        // crash) go back on sale at once, and the maintenance code has run once before the server is under load, so
+        // V8 does not first compile (and re-optimise around) it in the middle of serving.
+        if (dispatcher) firstTick = seeding ? seeding.then(tick) : tick()
       },
       settled: async () => {
         await seeding
+        await firstTick
       },
       close: async () => {
         clearInterval(retentionTimer)
         clearInterval(minuteTimer)
         clearTimeout(firstPrune)
         await seeding
+        // A pass in flight finishes before the database closes under it.
+        await ticking
         await dispatcher?.stop()
         await notificationWorker?.stop()
         for (const p of providers.push) await p.close?.()
