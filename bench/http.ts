@@ -21,8 +21,9 @@
  *      many times, in turning order — the median of the per-slice full/bare ratios. This VM's two vCPUs change speed
  *      by up to 2× from one minute to the next, and the rounds put up to 80 s between a full round and its bare one;
  *   2. latency at a load (bench/paced-load.ts, run in a client process of its own: bench/paced-client.ts): requests
- *      spread evenly at a fixed rate over the same N connections, one that waits for a busy connection timed from
- *      when it was due — the p99 target, over every answer of the paced rounds (as wrk2 and HdrHistogram report a
+ *      spread evenly at a fixed rate over the same N connections (opened, and answered once each, before the
+ *      schedule: the opening is timed on its own), one that waits for a busy connection timed from when it was
+ *      due — the p99 target, over every answer of the paced rounds (as wrk2 and HdrHistogram report a
  *      run; each round's own p99 is in the table) — and the server's CPU per request there (a fair cost comparison:
  *      neither side is saturated). Each full server's round runs at half of what a short saturation probe of it
  *      reached just before (the load a service is run at, on whatever speed the machine has at that minute), and
@@ -101,6 +102,8 @@ interface Round {
   loopMaxMs?: number
   /** Paced rounds: the longest gap in the load generator's own event loop (bench/paced-client.ts), in ms. */
   clientLoopMaxMs?: number
+  /** Paced rounds: N connections opened and answered once each before the schedule (bench/paced-load.ts), in ms. */
+  openingMs?: number
 }
 
 /** A paced round as it ran, for the table (its rate: `result.rps`, half the probe of the full server it follows). */
@@ -306,6 +309,7 @@ async function paced(client: PacedClient, target: Target, rate: number): Promise
       failures: result.failures,
       loopMaxMs: stalls.maxMs,
       clientLoopMaxMs: result.clientLoopMaxMs,
+      openingMs: result.openingMs,
     },
     // The client sends the 200 answers only; the view guards against a longer array without copying it.
     latencies: latencies.subarray(0, ok),
@@ -346,7 +350,8 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
         lpad(fmt(r.cpu * 100, 0) + '%', 7) +
         lpad(fmt(r.cpuUsPerReq, 1), 9) +
         lpad(String(r.failures), 6) +
-        (r.loopMaxMs === undefined ? '' : lpad(fmt(r.loopMaxMs, 1), 9)),
+        (r.loopMaxMs === undefined ? '' : lpad(fmt(r.loopMaxMs, 1), 9)) +
+        (r.openingMs === undefined ? '' : lpad(fmt(r.openingMs, 1), 9)),
     )
   const medianRound = (rounds: Round[]): Round => ({
     rps: median(rounds.map((r) => r.rps)),
@@ -357,6 +362,7 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
     cpuUsPerReq: median(rounds.map((r) => r.cpuUsPerReq)),
     failures: rounds.reduce((s, r) => s + r.failures, 0),
     ...(rounds.some((r) => r.loopMaxMs !== undefined) && { loopMaxMs: Math.max(...rounds.map((r) => r.loopMaxMs ?? 0)) }),
+    ...(rounds.some((r) => r.openingMs !== undefined) && { openingMs: median(rounds.map((r) => r.openingMs ?? 0)) }),
   })
 
   lines.push('')
@@ -382,7 +388,7 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   const medians = targets.map((t) => medianRound(t.rounds))
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, medians[i]!)
   lines.push('')
-  header('paced', lpad('loop ms', 9))
+  header('paced', lpad('loop ms', 9) + lpad('open ms', 9))
   for (const p of pacedLog) row(`${p.round}${p.discarded ? ' *' : ''}`, p.target.name, p.result)
   const pacedMedians = targets.map((t) => medianRound(t.paced))
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, pacedMedians[i]!)
@@ -391,6 +397,8 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   lines.push('loop ms: the longest gap between turns of a 1 ms timer in the server during the round (its own event loop standing still;')
   lines.push('  median row: the longest of the rounds). A p99 above it was no single stall of the server: a queue, or the client, kernel, VM;')
   lines.push('  the rounds over the target below also give the client\'s own longest gap (bench/paced-client.ts).')
+  lines.push(`open ms: before its schedule the client opens its ${CONNECTIONS} connections and has each answer once, all at once; the time from`)
+  lines.push('  the first connect to the last of those answers, not in the latencies (median row: the median). The p99 is of a steady load.')
 
   const [mWritten, mInfo, mBare, mPg, mReplay] = medians as [Round, Round, Round, Round, Round]
   const [rWritten, rInfo, rBare, rPg, rReplay] = pacedMedians as [Round, Round, Round, Round, Round]

@@ -33,9 +33,29 @@ describe('pacedLoad', () => {
   it('sends rate × seconds requests and counts each answer framed by Content-Length once', async () => {
     const result = await pacedLoad({ port, path: '/length', rate: 400, seconds: 0.25, connections: 5 })
     expect(result).toMatchObject({ ok: 100, failures: 0 })
-    expect(seen.get('/length')).toBe(100)
+    // The schedule's 100 and the opening's one per connection.
+    expect(seen.get('/length')).toBe(100 + 5)
     // Each answer's latency was recorded: a number of milliseconds, not the array's initial zeros.
     expect(Array.from(result.latencies.subarray(0, 100)).every((ms) => Number.isFinite(ms) && ms > 0)).toBe(true)
+  })
+
+  it('opens every connection with one answer before the schedule, timed on its own and not among the latencies', async () => {
+    // The socket of each request, in arrival order. The schedule at this rate sends one request at a time and reuses
+    // the connection that answered last, so only the opening puts the first four requests on four connections.
+    const sockets: unknown[] = []
+    const onRequest = (req: { url?: string; socket: unknown }) => req.url === '/length' && sockets.push(req.socket)
+    server.on('request', onRequest)
+    const before = seen.get('/length')!
+    try {
+      const result = await pacedLoad({ port, path: '/length', rate: 100, seconds: 0.1, connections: 4 })
+      expect(new Set(sockets.slice(0, 4)).size).toBe(4)
+      expect(result).toMatchObject({ ok: 10, failures: 0 })
+      expect(result.latencies).toHaveLength(10)
+      expect(seen.get('/length')! - before).toBe(10 + 4)
+      expect(result.openingMs).toBeGreaterThan(0)
+    } finally {
+      server.off('request', onRequest)
+    }
   })
 
   it('queues requests that find every connection busy and sends each one once a connection is free', async () => {
@@ -43,20 +63,21 @@ describe('pacedLoad', () => {
     const before = seen.get('/length')!
     const result = await pacedLoad({ port, path: '/length', rate: 2000, seconds: 0.1, connections: 1 })
     expect(result).toMatchObject({ ok: 200, failures: 0 })
-    expect(seen.get('/length')! - before).toBe(200)
+    expect(seen.get('/length')! - before).toBe(200 + 1)
   })
 
   it('waits for the last chunk of a chunked answer that arrives in pieces', async () => {
     const result = await pacedLoad({ port, path: '/chunked', rate: 200, seconds: 0.25, connections: 3 })
     expect(result).toMatchObject({ ok: 50, failures: 0 })
-    expect(seen.get('/chunked')).toBe(50)
+    expect(seen.get('/chunked')).toBe(50 + 3)
   })
 
   it('counts answers other than 200 as failures, not latencies', async () => {
+    // The schedule's 20 and the two connections' opening answers.
     const result = await pacedLoad({ port, path: '/down', rate: 200, seconds: 0.1, connections: 2 })
-    expect(result).toMatchObject({ ok: 0, failures: 20 })
+    expect(result).toMatchObject({ ok: 0, failures: 20 + 2 })
     const empty = await pacedLoad({ port, path: '/empty', rate: 200, seconds: 0.1, connections: 2 })
-    expect(empty).toMatchObject({ ok: 0, failures: 20 })
+    expect(empty).toMatchObject({ ok: 0, failures: 20 + 2 })
   })
 })
 
@@ -71,8 +92,9 @@ describe('startPacedClient', () => {
       expect(first.latencies).toBeInstanceOf(Float64Array)
       expect(first.latencies).toHaveLength(100)
       expect(Array.from(first.latencies).every((ms) => Number.isFinite(ms) && ms > 0)).toBe(true)
-      expect(second).toMatchObject({ ok: 0, failures: 20 })
-      expect(seen.get('/length')! - before).toBe(100)
+      expect(second).toMatchObject({ ok: 0, failures: 20 + 2 })
+      expect(first.openingMs).toBeGreaterThan(0)
+      expect(seen.get('/length')! - before).toBe(100 + 5)
     } finally {
       await client.stop()
     }
