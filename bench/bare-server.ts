@@ -20,6 +20,7 @@ import { Hono } from 'hono'
 import { keepTickObjectShape } from '../src/runtime/tick-object-shape.node.ts'
 import { settleTimerShape } from '../src/runtime/timer-shape.node.ts'
 import { answerLoopStallRequests } from './loop-stalls.ts'
+import { countingRequests } from './sched-sampler.ts'
 
 keepTickObjectShape()
 settleTimerShape()
@@ -38,7 +39,7 @@ const app = new Hono()
     const r = recorded.get(c.req.param('name'))
     return r ? new Response(r.body, { status: r.status, headers: r.headers }) : c.notFound()
   })
-const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!({ port: info.port }))
+const server = serve({ fetch: countingRequests(app.fetch), port: 0, hostname: '127.0.0.1' }, (info) => process.send!({ port: info.port }))
 
 process.on('message', (m: { type: string; name: string; status: number; headers: Record<string, string>; body: string }) => {
   if (m.type !== 'replay') return

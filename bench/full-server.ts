@@ -12,12 +12,13 @@ import { createApp } from '../src/app.ts'
 import { nodeResponseHeaders } from '../src/runtime/node-response-headers.ts'
 import { nodeRawHeaders } from '../src/runtime/node-request-headers.ts'
 import { answerLoopStallRequests } from './loop-stalls.ts'
+import { countingRequests } from './sched-sampler.ts'
 
 const { deps, start, settled, close } = await buildServerDeps(process.env)
 answerLoopStallRequests()
 let listening!: (port: number) => void
 const port = new Promise<number>((resolve) => (listening = resolve))
-const server = serve({ fetch: createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch, port: 0, hostname: '127.0.0.1' }, (info) => listening(info.port))
+const server = serve({ fetch: countingRequests(createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch), port: 0, hostname: '127.0.0.1' }, (info) => listening(info.port))
 await start()
 // The first run of the embedded default seeds the demo catalogue in the background on the same thread; measuring
 // while it loads would measure the seed. Report the port once it is done.

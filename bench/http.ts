@@ -48,6 +48,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { alone, productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, startPacedClient, turningOrder, type ChildServer, type PacedClient } from './lib.ts'
+import type { SlowestWindow } from './sched-sampler.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
@@ -104,6 +105,8 @@ interface Round {
   clientLoopMaxMs?: number
   /** Paced rounds: N connections opened and answered once each before the schedule (bench/paced-load.ts), in ms. */
   openingMs?: number
+  /** Paced rounds: the server's 50 ms of the schedule that took fewest requests (bench/sched-sampler.ts). */
+  slowest?: SlowestWindow
 }
 
 /** A paced round as it ran, for the table (its rate: `result.rps`, half the probe of the full server it follows). */
@@ -296,7 +299,7 @@ async function paced(client: PacedClient, target: Target, rate: number): Promise
   const result = await client.run({ port: target.server!.port, path: target.path, rate, seconds: PACED_SECONDS, connections: CONNECTIONS })
   const wall = (performance.now() - wallBefore) / 1000
   const cpu = cpuSeconds(pid) - cpuBefore
-  const stalls = await loop.stop()
+  const stalls = await loop.stop(result.span)
   const { ok, latencies } = result
   return {
     result: {
@@ -310,6 +313,7 @@ async function paced(client: PacedClient, target: Target, rate: number): Promise
       loopMaxMs: stalls.maxMs,
       clientLoopMaxMs: result.clientLoopMaxMs,
       openingMs: result.openingMs,
+      ...(stalls.slowest && { slowest: stalls.slowest }),
     },
     // The client sends the 200 answers only; the view guards against a longer array without copying it.
     latencies: latencies.subarray(0, ok),
@@ -439,6 +443,17 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
     lines.push(
       `  rounds over ${TARGET_P99_MS} ms p99: ${over.map((p) => `${p.target.short} r${p.round} ${fmt(p.result.p99, 1)} (loop ${fmt(p.result.loopMaxMs ?? NaN, 1)}, client ${fmt(p.result.clientLoopMaxMs ?? NaN, 1)})`).join(', ')}; ${outside} of ${over.length} with no gap as long as their p99 in the server's or the client's event loop`,
     )
+    // What the server's threads did in the 50 ms of the schedule that took fewest requests (bench/sched-sampler.ts):
+    // running flat out at a higher CPU cost per request than the round's, waiting for a CPU (its other threads, the
+    // client or anything else took the vCPUs), or idling (the requests were not sent: client, kernel).
+    for (const p of over) {
+      const w = p.result.slowest
+      if (!w) continue
+      const due = p.result.rps / 1000
+      lines.push(
+        `    ${p.target.short} r${p.round}: its slowest 50 ms took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)})`,
+      )
+    }
   }
   lines.push(
     `p99 at saturation (informational)        ${fmt(mWritten.p99)} / ${fmt(mInfo.p99)} / ${fmt(mPg.p99)} ms; bare ${fmt(mBare.p99)} ms — the closed loop's queue: ${CONNECTIONS} connections / throughput = a mean of ${fmt((CONNECTIONS / mInfo.rps) * 1000)} ms (info), ${fmt((CONNECTIONS / mBare.rps) * 1000)} ms (bare)`,

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { PacedLoadOptions, PacedLoadResult } from './paced-load.ts'
 import type { LoopStalls } from './loop-stalls.ts'
+import type { Span } from './sched-sampler.ts'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -51,7 +52,7 @@ export interface ChildServer {
   pause(): void
   resume(): void
   /** Watches the server's event loop from now until `stop` (bench/loop-stalls.ts). */
-  watchLoop(): Promise<{ stop(): Promise<LoopStalls> }>
+  watchLoop(): Promise<{ stop(span?: Span): Promise<LoopStalls> }>
 }
 
 /**
@@ -114,12 +115,12 @@ export async function startChildServer(file: string, env: Record<string, string>
     resume: () => signal('SIGCONT'),
     async watchLoop() {
       await loopStallsReply(child, 'start')
-      return { stop: () => loopStallsReply(child, 'stop') as Promise<LoopStalls> }
+      return { stop: (span?: Span) => loopStallsReply(child, 'stop', span) as Promise<LoopStalls> }
     },
   }
 }
 
-function loopStallsReply(child: ChildProcess, action: 'start' | 'stop'): Promise<unknown> {
+function loopStallsReply(child: ChildProcess, action: 'start' | 'stop', span?: Span): Promise<unknown> {
   return new Promise((resolve) => {
     const onMessage = (m: { type?: string }) => {
       if (m.type !== 'loop-stalls') return
@@ -127,7 +128,7 @@ function loopStallsReply(child: ChildProcess, action: 'start' | 'stop'): Promise
       resolve(m)
     }
     child.on('message', onMessage)
-    child.send({ type: 'loop-stalls', action })
+    child.send({ type: 'loop-stalls', action, span })
   })
 }
 

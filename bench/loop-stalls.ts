@@ -6,14 +6,19 @@
  * thread could not run for N ms, so a tail far longer than the longest gap did not come from this event loop. The
  * monitor runs only between `start` and `stop`: its timer costs a wake-up a millisecond, paid by bare and full alike.
  *
+ * The same watch samples the threads' scheduling (bench/sched-sampler.ts), reported for the span the caller names.
+ *
  * Protocol: { type: 'loop-stalls', action: 'start' } → { type: 'loop-stalls', started: true };
- *           { type: 'loop-stalls', action: 'stop' } → { type: 'loop-stalls', maxMs }.
+ *           { type: 'loop-stalls', action: 'stop', span? } → { type: 'loop-stalls', maxMs, slowest? }.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
+import { sampleScheduling, type SlowestWindow, type Span } from './sched-sampler.ts'
 
 export interface LoopStalls {
   /** The longest gap between the timer's turns, in ms (1 ms of it is the timer's own period). */
   maxMs: number
+  /** The 50 ms of the span that took fewest requests, and what the threads did (bench/sched-sampler.ts). */
+  slowest?: SlowestWindow
 }
 
 /** Watches this process's event loop with a 1 ms timer from now; the returned stop answers the longest gap in ms. */
@@ -27,15 +32,17 @@ export function watchLoopGaps(): () => number {
 }
 
 export function answerLoopStallRequests(): void {
-  let stop: (() => number) | undefined
-  process.on('message', (m: { type?: string; action?: string }) => {
+  let stop: ((span?: Span) => LoopStalls) | undefined
+  process.on('message', (m: { type?: string; action?: string; span?: Span }) => {
     if (m.type !== 'loop-stalls') return
     if (m.action === 'start') {
       stop?.()
-      stop = watchLoopGaps()
+      const stopGaps = watchLoopGaps()
+      const stopSampling = sampleScheduling()
+      stop = (span) => ({ maxMs: stopGaps(), slowest: stopSampling(span) })
       process.send!({ type: 'loop-stalls', started: true })
     } else if (m.action === 'stop' && stop) {
-      process.send!({ type: 'loop-stalls', maxMs: stop() })
+      process.send!({ type: 'loop-stalls', ...stop(m.span) })
       stop = undefined
     }
   })

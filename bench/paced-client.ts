@@ -21,7 +21,7 @@ import { pacedLoad, type PacedLoadOptions } from './paced-load.ts'
 process.on('message', (m: { id: number; options: PacedLoadOptions }) => {
   const stopWatching = watchLoopGaps()
   void pacedLoad(m.options).then((r) => {
-    const result = { ok: r.ok, failures: r.failures, achievedRate: r.achievedRate, openingMs: r.openingMs, clientLoopMaxMs: stopWatching(), latencies: Array.from(r.latencies.subarray(0, r.ok)) }
+    const result = { ok: r.ok, failures: r.failures, achievedRate: r.achievedRate, openingMs: r.openingMs, span: r.span, clientLoopMaxMs: stopWatching(), latencies: Array.from(r.latencies.subarray(0, r.ok)) }
     process.send!({ id: m.id, result })
   })
 })

@@ -44,6 +44,8 @@ export interface PacedLoadResult {
   achievedRate: number
   /** From the first connect to the last of the N opening answers (one per connection, untimed in `latencies`), in ms. */
   openingMs: number
+  /** The schedule's wall-clock span, epoch ms (from its start to its last answer), for the server's own figures. */
+  span: { from: number; to: number }
   /** The longest gap in the client's own event loop during the run, in ms (set by paced-client.ts). */
   clientLoopMaxMs?: number
 }
@@ -183,7 +185,8 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   let timer: ReturnType<typeof setTimeout> | undefined
   await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))])
   clearTimeout(timer)
+  const span = { from: performance.timeOrigin + startedAt, to: performance.timeOrigin + performance.now() }
   failures += total - answered
   for (const conn of sockets) conn.socket.destroy()
-  return { ok, failures, latencies, achievedRate, openingMs }
+  return { ok, failures, latencies, achievedRate, openingMs, span }
 }

@@ -1,0 +1,138 @@
+/**
+ * Benchmark children: what the server's threads did, every 5 ms of a paced round, so a slow spell is classified in
+ * the report itself (bench/http.ts) rather than by a separate trace.
+ *
+ * A round's tail is a queue: for a while the server answered fewer requests than arrived. Three things have built
+ * one on this VM (issue 2's notes): the server's own thread stood still (a collection, a long task — the loop gap
+ * says so), it ran but waited for a CPU (its other threads — concurrent marking, the compiler — or the client took
+ * the two vCPUs: run-queue wait), or it ran without waiting and each answer took more CPU than usual (deoptimised
+ * code, or a slower vCPU). So each sample takes the main thread's CPU and run-queue wait from
+ * /proc/self/schedstat (the thread group leader's own line), the whole process's CPU (the others = the difference),
+ * and how many requests the server took; at the end the 50 ms window of the client's schedule that took fewest
+ * requests is reported with what the threads did in it. A server that ran flat out there was too slow (its own
+ * work, or dearer work); one that waited for a CPU lost it to other threads; one that mostly idled was not sent the
+ * requests (the client or the kernel held them).
+ *
+ * Allocation-free while it samples: a first version that read /proc into strings grew the old generation by 5 MB a
+ * round and caused the major collections it was there to observe. One fd, one byte buffer, numbers parsed from bytes
+ * into preallocated arrays; process.cpuUsage's small result object dies young.
+ */
+import { closeSync, openSync, readSync } from 'node:fs'
+
+const PERIOD_MS = 5
+/** Samples per window: 10 × 5 ms. */
+const WINDOW = 10
+/** Room for a 60 s watch at 5 ms. */
+const CAPACITY = 12_000
+
+let answered = 0
+
+/** Wraps a server's fetch so the sampler can count the requests it takes. */
+export function countingRequests<A extends unknown[], R>(fetch: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    answered++
+    return fetch(...args)
+  }
+}
+
+export interface SlowestWindow {
+  /** Requests taken per ms in the window. */
+  perMs: number
+  /** Share of the window the main thread ran, and waited in the run queue. */
+  mainCpu: number
+  mainWait: number
+  /** The process's other threads' CPU, in cores (1 = one core the whole window). */
+  otherThreads: number
+  /** Main-thread CPU per request taken, µs, in the window (NaN if it took none) and over the span. */
+  cpuUsPerRequest: number
+  roundCpuUsPerRequest: number
+}
+
+const at = new Float64Array(CAPACITY)
+const mainCpuNs = new Float64Array(CAPACITY)
+const mainWaitNs = new Float64Array(CAPACITY)
+const processCpuUs = new Float64Array(CAPACITY)
+const taken = new Float64Array(CAPACITY)
+const bytes = Buffer.alloc(128)
+
+/** A span of wall-clock time, epoch ms (performance.timeOrigin + now): comparable across processes on one machine. */
+export interface Span {
+  from: number
+  to: number
+}
+
+/**
+ * Starts sampling; the returned stop answers the window inside `span` that took fewest requests (the span is the
+ * client's schedule: before it, the connections' opening and the idle wait would be the slowest window of every
+ * round), or undefined off Linux or for a span shorter than a window.
+ */
+export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
+  let fd: number
+  try {
+    fd = openSync('/proc/self/schedstat', 'r')
+  } catch {
+    return () => undefined
+  }
+  let n = 0
+  const sample = () => {
+    if (n === CAPACITY) return
+    const length = readSync(fd, bytes, 0, bytes.length, 0)
+    // "<ns on CPU> <ns waiting on a run queue> <timeslices>\n"
+    let field = 0
+    let value = 0
+    for (let i = 0; i < length && field < 2; i++) {
+      const c = bytes[i]!
+      if (c >= 48 && c <= 57) value = value * 10 + (c - 48)
+      else {
+        if (field === 0) mainCpuNs[n] = value
+        else mainWaitNs[n] = value
+        field++
+        value = 0
+      }
+    }
+    const cpu = process.cpuUsage()
+    processCpuUs[n] = cpu.user + cpu.system
+    taken[n] = answered
+    at[n] = performance.now()
+    n++
+  }
+  sample()
+  const timer = setInterval(sample, PERIOD_MS)
+  return (span) => {
+    clearInterval(timer)
+    sample()
+    closeSync(fd)
+    const origin = performance.timeOrigin
+    let first = 0
+    let last = n - 1
+    if (span) {
+      while (first < last && origin + at[first]! < span.from) first++
+      while (last > first && origin + at[last]! > span.to) last--
+    }
+    return slowestWindow(first, last)
+  }
+}
+
+function slowestWindow(first: number, last: number): SlowestWindow | undefined {
+  let best: SlowestWindow | undefined
+  const roundTaken = taken[last]! - taken[first]!
+  const roundCpuUsPerRequest = roundTaken > 0 ? (mainCpuNs[last]! - mainCpuNs[first]!) / 1000 / roundTaken : NaN
+  for (let i = first; i + WINDOW <= last; i++) {
+    const j = i + WINDOW
+    const ms = at[j]! - at[i]!
+    const cpu = (mainCpuNs[j]! - mainCpuNs[i]!) / 1e6
+    const wait = (mainWaitNs[j]! - mainWaitNs[i]!) / 1e6
+    const requests = taken[j]! - taken[i]!
+    const perMs = requests / ms
+    if (best && perMs >= best.perMs) continue
+    best = {
+      perMs,
+      mainCpu: cpu / ms,
+      mainWait: wait / ms,
+      otherThreads: Math.max(0, (processCpuUs[j]! - processCpuUs[i]!) / 1000 - cpu) / ms,
+      cpuUsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
+      roundCpuUsPerRequest,
+    }
+  }
+  return best
+}
