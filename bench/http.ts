@@ -47,7 +47,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { alone, productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, recordForReplay, ROOT, startChildServer, startPacedClient, turningOrder, type ChildServer, type PacedClient } from './lib.ts'
+import { alone, productionSecrets, cleanEnv, cpuSeconds, forkChild, median, NPM_START_NODE_FLAGS, quantile, quantilesInPlace, recordForReplay, ROOT, startChildServer, startPacedClient, turningOrder, type ChildServer, type PacedClient } from './lib.ts'
 import type { SlowestWindow } from './sched-sampler.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
@@ -107,6 +107,9 @@ interface Round {
   openingMs?: number
   /** Paced rounds: the server's 50 ms of the schedule that took fewest requests (bench/sched-sampler.ts). */
   slowest?: SlowestWindow
+  /** Paced rounds: the client process's CPU and this process's, in cores, over the round (who else used the vCPUs). */
+  clientCpu?: number
+  benchCpu?: number
 }
 
 /** A paced round as it ran, for the table (its rate: `result.rps`, half the probe of the full server it follows). */
@@ -275,10 +278,19 @@ async function benchDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
   }
 }
 
+/**
+ * Every saturation run's latencies, one array for the whole benchmark, sorted in place. A new one per run (32 MB)
+ * left this process some 70 of them to free in a major collection once it went quiet, which is when the paced rounds
+ * run, on the vCPUs the server measured needs: in the run before, a full server's first paced round (p99 45.0 ms)
+ * waited for a CPU 35% of its slowest 50 ms while its own other threads used 1% — something else had the vCPUs. The
+ * paced rounds over the target now also say how much CPU this process and the client used.
+ */
+const saturationTimes = new Float64Array(4_000_000)
+
 /** One autocannon run at saturation; latency from every response's own timing (its histogram has 1 ms resolution). */
 async function load(target: Target, seconds: number): Promise<Round> {
   const pid = target.server!.child.pid!
-  const times = new Float64Array(4_000_000)
+  const times = saturationTimes
   let n = 0
   const cpuBefore = cpuSeconds(pid)
   const wallBefore = performance.now()
@@ -291,11 +303,12 @@ async function load(target: Target, seconds: number): Promise<Round> {
   const wall = (performance.now() - wallBefore) / 1000
   const cpu = cpuSeconds(pid) - cpuBefore
   const total = result.requests.total
+  const [p50, p99, p999] = quantilesInPlace(times, n, [0.5, 0.99, 0.999]) as [number, number, number]
   return {
     rps: total / seconds,
-    p50: quantile(times, n, 0.5),
-    p99: quantile(times, n, 0.99),
-    p999: quantile(times, n, 0.999),
+    p50,
+    p99,
+    p999,
     cpu: cpu / wall,
     cpuUsPerReq: (cpu * 1e6) / Math.max(1, total),
     failures: result.errors + result.timeouts + result.non2xx,
@@ -307,10 +320,14 @@ async function paced(client: PacedClient, target: Target, rate: number, seconds 
   const pid = target.server!.child.pid!
   const loop = await target.server!.watchLoop()
   const cpuBefore = cpuSeconds(pid)
+  const clientCpuBefore = cpuSeconds(client.pid)
+  const ownCpuBefore = process.cpuUsage()
   const wallBefore = performance.now()
   const result = await client.run({ port: target.server!.port, path: target.path, rate, seconds, connections: CONNECTIONS })
   const wall = (performance.now() - wallBefore) / 1000
   const cpu = cpuSeconds(pid) - cpuBefore
+  const clientCpu = cpuSeconds(client.pid) - clientCpuBefore
+  const ownCpu = process.cpuUsage(ownCpuBefore)
   const stalls = await loop.stop(result.span)
   const { ok, latencies } = result
   return {
@@ -326,6 +343,8 @@ async function paced(client: PacedClient, target: Target, rate: number, seconds 
       clientLoopMaxMs: result.clientLoopMaxMs,
       openingMs: result.openingMs,
       ...(stalls.slowest && { slowest: stalls.slowest }),
+      clientCpu: clientCpu / wall,
+      benchCpu: (ownCpu.user + ownCpu.system) / 1e6 / wall,
     },
     // The client sends the 200 answers only; the view guards against a longer array without copying it.
     latencies: latencies.subarray(0, ok),
@@ -463,7 +482,7 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
       if (!w) continue
       const due = p.result.rps / 1000
       lines.push(
-        `    ${p.target.short} r${p.round}: its slowest 50 ms took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)})`,
+        `    ${p.target.short} r${p.round}: its slowest 50 ms took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)}); over the round the client used ${fmt((p.result.clientCpu ?? NaN) * 100, 0)}% of a core, the bench process ${fmt((p.result.benchCpu ?? NaN) * 100, 0)}%`,
       )
     }
   }

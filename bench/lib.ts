@@ -157,6 +157,8 @@ export function forkChild<T>(file: string, env: Record<string, string>, execArgv
 
 /** A paced load generator in a child process of its own (bench/paced-client.ts): `run` is `pacedLoad` there. */
 export interface PacedClient {
+  /** The client process, for its CPU time. */
+  pid: number
   run(options: PacedLoadOptions): Promise<PacedLoadResult>
   stop(): Promise<void>
 }
@@ -179,6 +181,7 @@ export async function startPacedClient(): Promise<PacedClient> {
     }),
   )
   return {
+    pid: child.pid!,
     run(options) {
       const id = next++
       return new Promise<PacedLoadResult>((resolve, reject) => {
@@ -273,6 +276,12 @@ export function turningOrder<T>(items: readonly T[], i: number): T[] {
 export function quantile(samples: Float64Array, n: number, q: number): number {
   const sorted = samples.slice(0, n).sort()
   return sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? NaN
+}
+
+/** Quantiles of the first n samples, which it sorts in place: for a buffer the caller reuses, with no copy made. */
+export function quantilesInPlace(samples: Float64Array, n: number, qs: readonly number[]): number[] {
+  const sorted = samples.subarray(0, n).sort()
+  return qs.map((q) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? NaN)
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
