@@ -46,6 +46,12 @@ export interface SlowestWindow {
   /** Main-thread CPU per request taken, µs, in the window (NaN if it took none) and over the span. */
   cpuUsPerRequest: number
   roundCpuUsPerRequest: number
+  /**
+   * How long a fixed piece of arithmetic took in the window, against its median over the span (1 = as usual). It
+   * cannot be deoptimised and allocates nothing, so above 1 the CPU itself ran slower (or was taken away mid-piece):
+   * the machine, not the server's code.
+   */
+  fixedWorkSlowdown: number
 }
 
 const at = new Float64Array(CAPACITY)
@@ -53,7 +59,22 @@ const mainCpuNs = new Float64Array(CAPACITY)
 const mainWaitNs = new Float64Array(CAPACITY)
 const processCpuUs = new Float64Array(CAPACITY)
 const taken = new Float64Array(CAPACITY)
+const fixedWorkMs = new Float64Array(CAPACITY)
 const bytes = Buffer.alloc(128)
+
+/** About 10 µs of integer arithmetic on this machine: a xorshift chain whose result is kept, so it is not elided. */
+let fixedWorkSink = 0
+function fixedWork(): number {
+  const started = performance.now()
+  let x = fixedWorkSink | 1
+  for (let i = 0; i < 4_000; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+  }
+  fixedWorkSink = x
+  return performance.now() - started
+}
 
 /** A span of wall-clock time, epoch ms (performance.timeOrigin + now): comparable across processes on one machine. */
 export interface Span {
@@ -93,6 +114,7 @@ export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
     const cpu = process.cpuUsage()
     processCpuUs[n] = cpu.user + cpu.system
     taken[n] = answered
+    fixedWorkMs[n] = fixedWork()
     at[n] = performance.now()
     n++
   }
@@ -115,6 +137,7 @@ export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
 
 function slowestWindow(first: number, last: number): SlowestWindow | undefined {
   let best: SlowestWindow | undefined
+  const spanFixedWork = medianOf(fixedWorkMs.subarray(first, last + 1))
   const roundTaken = taken[last]! - taken[first]!
   const roundCpuUsPerRequest = roundTaken > 0 ? (mainCpuNs[last]! - mainCpuNs[first]!) / 1000 / roundTaken : NaN
   for (let i = first; i + WINDOW <= last; i++) {
@@ -132,7 +155,13 @@ function slowestWindow(first: number, last: number): SlowestWindow | undefined {
       otherThreads: Math.max(0, (processCpuUs[j]! - processCpuUs[i]!) / 1000 - cpu) / ms,
       cpuUsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
       roundCpuUsPerRequest,
+      fixedWorkSlowdown: medianOf(fixedWorkMs.subarray(i, j)) / spanFixedWork,
     }
   }
   return best
+}
+
+function medianOf(values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort()
+  return sorted[sorted.length >> 1] ?? NaN
 }

@@ -38,6 +38,9 @@ describe('sampleScheduling', () => {
     expect(inWhole!.mainCpu + inWhole!.mainWait).toBeGreaterThanOrEqual(0.8)
     expect(inWhole!.cpuUsPerRequest).toBeGreaterThan(inFast!.cpuUsPerRequest)
     expect(Number.isFinite(inWhole!.otherThreads)).toBe(true)
+    // The fixed work's time against its median over the span: a ratio, whatever this machine's speed.
+    expect(inWhole!.fixedWorkSlowdown).toBeGreaterThan(0)
+    expect(Number.isFinite(inWhole!.fixedWorkSlowdown)).toBe(true)
   })
 
   it('shows a stretch in which the thread idled as idle: no requests, little CPU', async () => {
