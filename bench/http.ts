@@ -283,7 +283,8 @@ async function benchDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
  * left this process some 70 of them to free in a major collection once it went quiet, which is when the paced rounds
  * run, on the vCPUs the server measured needs: in the run before, a full server's first paced round (p99 45.0 ms)
  * waited for a CPU 35% of its slowest 50 ms while its own other threads used 1% — something else had the vCPUs. The
- * paced rounds over the target now also say how much CPU this process and the client used.
+ * paced rounds over the target now also say how much CPU this process and the client used: this process 0–3% of a
+ * core in every such round since (not measured before, so how much of that 35% was its collection is not known).
  */
 const saturationTimes = new Float64Array(4_000_000)
 

@@ -160,7 +160,14 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
     conn.socket.on('error', () => {})
     send(conn, 0)
   }
-  await allOpened
+  // A server that does not answer the opening at all fails the run loudly rather than hanging the benchmark.
+  let openingTimer: ReturnType<typeof setTimeout> | undefined
+  const openingTimedOut = await Promise.race([allOpened.then(() => false), new Promise<boolean>((resolve) => (openingTimer = setTimeout(() => resolve(true), DRAIN_MS)))])
+  clearTimeout(openingTimer)
+  if (openingTimedOut) {
+    for (const conn of sockets) conn.socket.destroy()
+    throw new Error(`${opening} of ${connections} connections had no answer to their opening request within ${DRAIN_MS} ms`)
+  }
   const openingMs = performance.now() - openingStartedAt
   for (const conn of sockets) if (!conn.socket.destroyed) idle.push(conn)
 
