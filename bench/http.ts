@@ -478,13 +478,14 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
     // What the server's threads did in the 50 ms of the schedule that took fewest requests (bench/sched-sampler.ts):
     // running flat out at a higher CPU cost per request than the round's, waiting for a CPU (its other threads, the
     // client or anything else took the vCPUs), or idling (the requests were not sent: client, kernel). A fixed piece
-    // of arithmetic timed with every sample says whether the CPU itself was slower then (the machine, not the code).
+    // of arithmetic timed with every sample says whether the CPU itself was slower then (the machine, not the code),
+    // and the collections' pauses in the window whether the dearer work was garbage collection.
     for (const p of over) {
       const w = p.result.slowest
       if (!w) continue
       const due = p.result.rps / 1000
       lines.push(
-        `    ${p.target.short} r${p.round}: its slowest 50 ms took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)}), fixed work ${fmt(w.fixedWorkSlowdown, 1)}× its usual time; over the round the client used ${fmt((p.result.clientCpu ?? NaN) * 100, 0)}% of a core, the bench process ${fmt((p.result.benchCpu ?? NaN) * 100, 0)}%`,
+        `    ${p.target.short} r${p.round}: its slowest 50 ms took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)}), fixed work ${fmt(w.fixedWorkSlowdown, 1)}× its usual time, collections ${fmt(w.collectionMs, 1)} ms; over the round the client used ${fmt((p.result.clientCpu ?? NaN) * 100, 0)}% of a core, the bench process ${fmt((p.result.benchCpu ?? NaN) * 100, 0)}%`,
       )
     }
   }

@@ -18,6 +18,7 @@
  * into preallocated arrays; process.cpuUsage's small result object dies young.
  */
 import { closeSync, openSync, readSync } from 'node:fs'
+import { PerformanceObserver } from 'node:perf_hooks'
 
 const PERIOD_MS = 5
 /** Samples per window: 10 × 5 ms. */
@@ -52,6 +53,8 @@ export interface SlowestWindow {
    * the machine, not the server's code.
    */
   fixedWorkSlowdown: number
+  /** Milliseconds of the window in garbage-collection pauses of the main thread (`gc` performance entries). */
+  collectionMs: number
 }
 
 const at = new Float64Array(CAPACITY)
@@ -60,6 +63,8 @@ const mainWaitNs = new Float64Array(CAPACITY)
 const processCpuUs = new Float64Array(CAPACITY)
 const taken = new Float64Array(CAPACITY)
 const fixedWorkMs = new Float64Array(CAPACITY)
+const gcStart = new Float64Array(CAPACITY)
+const gcDuration = new Float64Array(CAPACITY)
 const bytes = Buffer.alloc(128)
 
 /** About 10 µs of integer arithmetic on this machine: a xorshift chain whose result is kept, so it is not elided. */
@@ -95,6 +100,16 @@ export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
     return () => undefined
   }
   let n = 0
+  let collections = 0
+  const record = (entries: readonly PerformanceEntry[]) => {
+    for (const entry of entries) {
+      if (collections === CAPACITY) break
+      gcStart[collections] = entry.startTime
+      gcDuration[collections++] = entry.duration
+    }
+  }
+  const observer = new PerformanceObserver((list) => record(list.getEntries()))
+  observer.observe({ entryTypes: ['gc'] })
   const sample = () => {
     if (n === CAPACITY) return
     const length = readSync(fd, bytes, 0, bytes.length, 0)
@@ -122,6 +137,9 @@ export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
   const timer = setInterval(sample, PERIOD_MS)
   return (span) => {
     clearInterval(timer)
+    // Entries are handed to the callback later; the ones not yet handed over are taken here.
+    record(observer.takeRecords())
+    observer.disconnect()
     sample()
     closeSync(fd)
     const origin = performance.timeOrigin
@@ -131,11 +149,11 @@ export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
       while (first < last && origin + at[first]! < span.from) first++
       while (last > first && origin + at[last]! > span.to) last--
     }
-    return slowestWindow(first, last)
+    return slowestWindow(first, last, collections)
   }
 }
 
-function slowestWindow(first: number, last: number): SlowestWindow | undefined {
+function slowestWindow(first: number, last: number, collections: number): SlowestWindow | undefined {
   let best: SlowestWindow | undefined
   const spanFixedWork = medianOf(fixedWorkMs.subarray(first, last + 1))
   const roundTaken = taken[last]! - taken[first]!
@@ -156,9 +174,17 @@ function slowestWindow(first: number, last: number): SlowestWindow | undefined {
       cpuUsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
       roundCpuUsPerRequest,
       fixedWorkSlowdown: medianOf(fixedWorkMs.subarray(i, j)) / spanFixedWork,
+      collectionMs: collectionMsBetween(at[i]!, at[j]!, collections),
     }
   }
   return best
+}
+
+/** Pause time of the collections that started in [from, to) (performance.now() times). */
+function collectionMsBetween(from: number, to: number, collections: number): number {
+  let ms = 0
+  for (let k = 0; k < collections; k++) if (gcStart[k]! >= from && gcStart[k]! < to) ms += gcDuration[k]!
+  return ms
 }
 
 function medianOf(values: Float64Array): number {

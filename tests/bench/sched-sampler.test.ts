@@ -43,6 +43,21 @@ describe('sampleScheduling', () => {
     expect(Number.isFinite(inWhole!.fixedWorkSlowdown)).toBe(true)
   })
 
+  it('counts the collections that paused the thread inside the window', async () => {
+    const stop = sampleScheduling()
+    const from = performance.timeOrigin + performance.now()
+    // Busy and allocating throughout: every stretch of it has scavenges, and the slowest window is one of them.
+    const end = performance.now() + 400
+    let kept: unknown[] = []
+    while (performance.now() < end) {
+      for (let i = 0; i < 20_000; i++) kept.push({ i })
+      kept = []
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const window = stop({ from, to: performance.timeOrigin + performance.now() })
+    expect(window!.collectionMs).toBeGreaterThan(0)
+  })
+
   it('shows a stretch in which the thread idled as idle: no requests, little CPU', async () => {
     const stop = sampleScheduling()
     await busy(100, 20)
