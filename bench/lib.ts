@@ -272,10 +272,9 @@ export function turningOrder<T>(items: readonly T[], i: number): T[] {
   return i % 2 ? order.reverse() : order
 }
 
-/** The q-quantile (0..1) of the first `n` values of `samples`, nearest-rank. */
+/** The q-quantile (0..1) of the first `n` values of `samples`, nearest-rank, on a sorted copy (the samples stay as they are). */
 export function quantile(samples: Float64Array, n: number, q: number): number {
-  const sorted = samples.slice(0, n).sort()
-  return sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? NaN
+  return quantilesInPlace(samples.slice(0, n), n, [q])[0]!
 }
 
 /** Quantiles of the first n samples, which it sorts in place: for a buffer the caller reuses, with no copy made. */

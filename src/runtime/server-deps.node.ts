@@ -158,7 +158,8 @@ export async function buildServerDeps(env: Record<string, string | undefined>): 
         clearInterval(minuteTimer)
         clearTimeout(firstPrune)
         await seeding
-        // A pass in flight finishes before the database closes under it.
+        // A pass in flight (the first one included, which waits for the seed) finishes before the database closes.
+        await firstTick
         await ticking
         await dispatcher?.stop()
         await notificationWorker?.stop()
