@@ -51,8 +51,8 @@ export interface ChildServer {
   /** SIGSTOP / SIGCONT the server and every process it started (see `alone`). */
   pause(): void
   resume(): void
-  /** Watches the server's event loop from now until `stop` (bench/loop-stalls.ts). */
-  watchLoop(): Promise<{ stop(span?: Span): Promise<LoopStalls> }>
+  /** Watches the server's event loop from now until `stop` (bench/loop-stalls.ts), and the client's CPU beside it. */
+  watchLoop(clientPid?: number): Promise<{ stop(span?: Span): Promise<LoopStalls> }>
 }
 
 /**
@@ -113,14 +113,14 @@ export async function startChildServer(file: string, env: Record<string, string>
     },
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
-    async watchLoop() {
-      await loopStallsReply(child, 'start')
+    async watchLoop(clientPid?: number) {
+      await loopStallsReply(child, 'start', undefined, clientPid)
       return { stop: (span?: Span) => loopStallsReply(child, 'stop', span) as Promise<LoopStalls> }
     },
   }
 }
 
-function loopStallsReply(child: ChildProcess, action: 'start' | 'stop', span?: Span): Promise<unknown> {
+function loopStallsReply(child: ChildProcess, action: 'start' | 'stop', span?: Span, clientPid?: number): Promise<unknown> {
   return new Promise((resolve) => {
     const onMessage = (m: { type?: string }) => {
       if (m.type !== 'loop-stalls') return
@@ -128,7 +128,7 @@ function loopStallsReply(child: ChildProcess, action: 'start' | 'stop', span?: S
       resolve(m)
     }
     child.on('message', onMessage)
-    child.send({ type: 'loop-stalls', action, span })
+    child.send({ type: 'loop-stalls', action, span, clientPid })
   })
 }
 

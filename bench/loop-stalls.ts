@@ -8,7 +8,7 @@
  *
  * The same watch samples the threads' scheduling (bench/sched-sampler.ts), reported for the span the caller names.
  *
- * Protocol: { type: 'loop-stalls', action: 'start' } → { type: 'loop-stalls', started: true };
+ * Protocol: { type: 'loop-stalls', action: 'start', clientPid? } → { type: 'loop-stalls', started: true };
  *           { type: 'loop-stalls', action: 'stop', span? } → { type: 'loop-stalls', maxMs, slowest? }.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
@@ -31,14 +31,15 @@ export function watchLoopGaps(): () => number {
   }
 }
 
-export function answerLoopStallRequests(): void {
+/** `statements`: how many database statements this server has run so far (the full app; bare runs none). */
+export function answerLoopStallRequests(statements?: () => number): void {
   let stop: ((span?: Span) => LoopStalls) | undefined
-  process.on('message', (m: { type?: string; action?: string; span?: Span }) => {
+  process.on('message', (m: { type?: string; action?: string; span?: Span; clientPid?: number }) => {
     if (m.type !== 'loop-stalls') return
     if (m.action === 'start') {
       stop?.()
       const stopGaps = watchLoopGaps()
-      const stopSampling = sampleScheduling()
+      const stopSampling = sampleScheduling({ clientPid: m.clientPid, statements })
       stop = (span) => ({ maxMs: stopGaps(), slowest: stopSampling(span) })
       process.send!({ type: 'loop-stalls', started: true })
     } else if (m.action === 'stop' && stop) {

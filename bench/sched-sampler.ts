@@ -13,6 +13,12 @@
  * work, or dearer work); one that waited for a CPU lost it to other threads; one that mostly idled was not sent the
  * requests (the client or the kernel held them).
  *
+ * Who else had the CPUs (a window in which the main thread waited): the client's main thread from
+ * /proc/<pid>/schedstat (ns), and the whole machine's busy and stolen time from /proc/stat's first line (in 10 ms
+ * ticks, so per window ±10 ms of each vCPU); what neither this process nor the client used is the others' (kernel
+ * threads, other services). And the server's own background work: how many database statements it ran in the window
+ * (a /health/live answer runs none; the dispatcher, the minute's maintenance and the notification worker do).
+ *
  * Allocation-free while it samples: a first version that read /proc into strings grew the old generation by 5 MB a
  * round and caused the major collections it was there to observe. One fd, one byte buffer, numbers parsed from bytes
  * into preallocated arrays; process.cpuUsage's small result object dies young.
@@ -55,6 +61,26 @@ export interface SlowestWindow {
   fixedWorkSlowdown: number
   /** Milliseconds of the window in garbage-collection pauses of the main thread (`gc` performance entries). */
   collectionMs: number
+  /** Where the window starts, ms after the span's start. */
+  atMs: number
+  /** Share of the window the client's main thread ran, and waited for a CPU (NaN without a client pid). */
+  clientCpu: number
+  clientWait: number
+  /** The machine's busy and stolen time in the window, in cores (10 ms ticks: ±0.2 of a core over 50 ms). */
+  machineBusy: number
+  steal: number
+  /** What was busy beyond this process and the client's main thread, in cores (≥ 0). */
+  othersCpu: number
+  /** Database statements the server ran in the window and over the span (NaN without a counter). */
+  statements: number
+  roundStatements: number
+}
+
+export interface SamplingOptions {
+  /** The load generator's pid: its main thread's CPU is sampled beside the server's. */
+  clientPid?: number
+  /** How many database statements the server has run so far (any monotonic count of its background work). */
+  statements?: () => number
 }
 
 const at = new Float64Array(CAPACITY)
@@ -65,7 +91,16 @@ const taken = new Float64Array(CAPACITY)
 const fixedWorkMs = new Float64Array(CAPACITY)
 const gcStart = new Float64Array(CAPACITY)
 const gcDuration = new Float64Array(CAPACITY)
+const clientCpuNs = new Float64Array(CAPACITY)
+const clientWaitNs = new Float64Array(CAPACITY)
+const machineBusyTicks = new Float64Array(CAPACITY)
+const machineStealTicks = new Float64Array(CAPACITY)
+const statementCount = new Float64Array(CAPACITY)
 const bytes = Buffer.alloc(128)
+/** /proc/stat's first line only; the per-CPU lines and the long interrupt line that follow are not read. */
+const statBytes = Buffer.alloc(160)
+/** The kernel's USER_HZ: /proc/stat counts in hundredths of a second on Linux. */
+const TICK_MS = 10
 
 /** About 10 µs of integer arithmetic on this machine: a xorshift chain whose result is kept, so it is not elided. */
 let fixedWorkSink = 0
@@ -92,13 +127,22 @@ export interface Span {
  * client's schedule: before it, the connections' opening and the idle wait would be the slowest window of every
  * round), or undefined off Linux or for a span shorter than a window.
  */
-export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
+export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) => SlowestWindow | undefined {
   let fd: number
+  let statFd: number
   try {
     fd = openSync('/proc/self/schedstat', 'r')
+    statFd = openSync('/proc/stat', 'r')
   } catch {
     return () => undefined
   }
+  let clientFd = -1
+  try {
+    if (options.clientPid) clientFd = openSync(`/proc/${options.clientPid}/schedstat`, 'r')
+  } catch {
+    // The client is gone; its column reads NaN.
+  }
+  const statements = options.statements
   let n = 0
   let collections = 0
   const record = (entries: readonly PerformanceEntry[]) => {
@@ -112,20 +156,26 @@ export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
   observer.observe({ entryTypes: ['gc'] })
   const sample = () => {
     if (n === CAPACITY) return
-    const length = readSync(fd, bytes, 0, bytes.length, 0)
     // "<ns on CPU> <ns waiting on a run queue> <timeslices>\n"
-    let field = 0
-    let value = 0
-    for (let i = 0; i < length && field < 2; i++) {
-      const c = bytes[i]!
-      if (c >= 48 && c <= 57) value = value * 10 + (c - 48)
-      else {
-        if (field === 0) mainCpuNs[n] = value
-        else mainWaitNs[n] = value
-        field++
-        value = 0
-      }
-    }
+    let length = readSync(fd, bytes, 0, bytes.length, 0)
+    mainCpuNs[n] = numberField(bytes, length, 0, 0)
+    mainWaitNs[n] = numberField(bytes, length, 0, 1)
+    if (clientFd >= 0) {
+      length = readSync(clientFd, bytes, 0, bytes.length, 0)
+      clientCpuNs[n] = numberField(bytes, length, 0, 0)
+      clientWaitNs[n] = numberField(bytes, length, 0, 1)
+    } else clientCpuNs[n] = clientWaitNs[n] = NaN
+    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice": busy is all but idle, iowait and steal.
+    length = readSync(statFd, statBytes, 0, statBytes.length, 0)
+    const from = 4 // past "cpu "
+    machineBusyTicks[n] =
+      numberField(statBytes, length, from, 0) +
+      numberField(statBytes, length, from, 1) +
+      numberField(statBytes, length, from, 2) +
+      numberField(statBytes, length, from, 5) +
+      numberField(statBytes, length, from, 6)
+    machineStealTicks[n] = numberField(statBytes, length, from, 7)
+    statementCount[n] = statements ? statements() : NaN
     const cpu = process.cpuUsage()
     processCpuUs[n] = cpu.user + cpu.system
     taken[n] = answered
@@ -142,6 +192,8 @@ export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
     observer.disconnect()
     sample()
     closeSync(fd)
+    closeSync(statFd)
+    if (clientFd >= 0) closeSync(clientFd)
     const origin = performance.timeOrigin
     let first = 0
     let last = n - 1
@@ -149,14 +201,41 @@ export function sampleScheduling(): (span?: Span) => SlowestWindow | undefined {
       while (first < last && origin + at[first]! < span.from) first++
       while (last > first && origin + at[last]! > span.to) last--
     }
-    return slowestWindow(first, last, collections)
+    return slowestWindow(first, last, collections, span ? span.from - origin : at[first]!)
   }
 }
 
-function slowestWindow(first: number, last: number, collections: number): SlowestWindow | undefined {
+/**
+ * The `index`-th space-separated decimal field of `buf[0, length)` after `from` (0-based; runs of spaces count once),
+ * parsed from the bytes without a string; 0 if the line has fewer fields.
+ */
+export function numberField(buf: Uint8Array, length: number, from: number, index: number): number {
+  let field = -1
+  let value = 0
+  let inNumber = false
+  for (let i = from; i < length; i++) {
+    const c = buf[i]!
+    if (c >= 48 && c <= 57) {
+      if (!inNumber) {
+        inNumber = true
+        field++
+        value = 0
+      }
+      value = value * 10 + (c - 48)
+    } else {
+      if (inNumber && field === index) return value
+      inNumber = false
+      if (c === 10) break
+    }
+  }
+  return inNumber && field === index ? value : 0
+}
+
+function slowestWindow(first: number, last: number, collections: number, spanStart: number): SlowestWindow | undefined {
   let best: SlowestWindow | undefined
   const spanFixedWork = medianOf(fixedWorkMs.subarray(first, last + 1))
   const roundTaken = taken[last]! - taken[first]!
+  const roundStatements = statementCount[last]! - statementCount[first]!
   const roundCpuUsPerRequest = roundTaken > 0 ? (mainCpuNs[last]! - mainCpuNs[first]!) / 1000 / roundTaken : NaN
   for (let i = first; i + WINDOW <= last; i++) {
     const j = i + WINDOW
@@ -166,15 +245,27 @@ function slowestWindow(first: number, last: number, collections: number): Slowes
     const requests = taken[j]! - taken[i]!
     const perMs = requests / ms
     if (best && perMs >= best.perMs) continue
+    const processCpuMs = (processCpuUs[j]! - processCpuUs[i]!) / 1000
+    const clientMs = (clientCpuNs[j]! - clientCpuNs[i]!) / 1e6
+    const machineMs = (machineBusyTicks[j]! - machineBusyTicks[i]!) * TICK_MS
     best = {
       perMs,
       mainCpu: cpu / ms,
       mainWait: wait / ms,
-      otherThreads: Math.max(0, (processCpuUs[j]! - processCpuUs[i]!) / 1000 - cpu) / ms,
+      otherThreads: Math.max(0, processCpuMs - cpu) / ms,
       cpuUsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
       roundCpuUsPerRequest,
       fixedWorkSlowdown: medianOf(fixedWorkMs.subarray(i, j)) / spanFixedWork,
       collectionMs: collectionMsBetween(at[i]!, at[j]!, collections),
+      atMs: at[i]! - spanStart,
+      clientCpu: clientMs / ms,
+      clientWait: (clientWaitNs[j]! - clientWaitNs[i]!) / 1e6 / ms,
+      machineBusy: machineMs / ms,
+      steal: ((machineStealTicks[j]! - machineStealTicks[i]!) * TICK_MS) / ms,
+      // Without a client pid its share is unknown, and counted as the others'.
+      othersCpu: Math.max(0, machineMs - processCpuMs - (Number.isNaN(clientMs) ? 0 : clientMs)) / ms,
+      statements: statementCount[j]! - statementCount[i]!,
+      roundStatements,
     }
   }
   return best

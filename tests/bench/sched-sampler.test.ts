@@ -4,7 +4,7 @@
  * time, yielding between so the sampler's timer runs) first taking requests fast, then slowly.
  */
 import { describe, expect, it } from 'vitest'
-import { countingRequests, sampleScheduling } from '../../bench/sched-sampler.ts'
+import { countingRequests, numberField, sampleScheduling } from '../../bench/sched-sampler.ts'
 
 const take = countingRequests(() => undefined)
 
@@ -72,5 +72,63 @@ describe('sampleScheduling', () => {
     const stop = sampleScheduling()
     const now = performance.timeOrigin + performance.now()
     expect(stop({ from: now, to: now + 1 })).toBeUndefined()
+  })
+
+  it('says where in the span the slowest window starts, and counts the statements run in it', async () => {
+    let statements = 0
+    const stop = sampleScheduling({ statements: () => statements })
+    const fast = await busy(300, 20)
+    // The slow stretch is where the server's background work ran: 3 statements a millisecond.
+    const end = performance.now() + 300
+    const slowFrom = performance.timeOrigin + performance.now()
+    while (performance.now() < end) {
+      const spinEnd = performance.now() + 1
+      while (performance.now() < spinEnd);
+      take()
+      statements += 3
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const window = stop({ from: fast.from, to: performance.timeOrigin + performance.now() })
+    // Inside the slow stretch (give or take a sample period's lateness of the sampler's timer).
+    expect(window!.atMs).toBeGreaterThan(slowFrom - fast.from - 50)
+    expect(window!.statements).toBeGreaterThan(0)
+    // The span's count is between its first and last samples: the statements of the last millisecond may fall after.
+    expect(window!.roundStatements).toBeGreaterThan(0)
+    expect(window!.roundStatements).toBeLessThanOrEqual(statements)
+  })
+
+  it("reads the client's main thread beside the server's: given its own pid, both columns agree", async () => {
+    const stop = sampleScheduling({ clientPid: process.pid })
+    const span = await busy(300, 5)
+    const window = stop(span)
+    expect(Math.abs(window!.clientCpu - window!.mainCpu)).toBeLessThan(0.1)
+    expect(Math.abs(window!.clientWait - window!.mainWait)).toBeLessThan(0.1)
+    // The machine's share is in 10 ms ticks: only its sign and finiteness hold for any one window.
+    for (const cores of [window!.machineBusy, window!.steal, window!.othersCpu]) {
+      expect(Number.isFinite(cores)).toBe(true)
+      expect(cores).toBeGreaterThanOrEqual(0)
+    }
+    // Without a client pid and a statement counter, their columns say unknown rather than 0.
+    const bare = sampleScheduling()
+    const none = bare(await busy(100, 5))
+    expect(none!.clientCpu).toBeNaN()
+    expect(none!.clientWait).toBeNaN()
+    expect(none!.statements).toBeNaN()
+  })
+})
+
+describe('numberField', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text)
+
+  it('reads /proc/stat\'s first line field by field, not the lines after it', () => {
+    const stat = bytes('cpu  12494 0 8157 28002 520 0 272 9 0 0\ncpu0 5189 0 3259 16090 90 0 63 0 0 0\n')
+    const fields = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => numberField(stat, stat.length, 4, i))
+    expect(fields).toEqual([12494, 0, 8157, 28002, 520, 0, 272, 9, 0, 0, 0])
+  })
+
+  it('reads a schedstat line, and a field cut off by the buffer\'s end as far as it got', () => {
+    const line = bytes('4065268 46977152 3\n')
+    expect([0, 1, 2].map((i) => numberField(line, line.length, 0, i))).toEqual([4065268, 46977152, 3])
+    expect(numberField(line, 4, 0, 0)).toBe(4065)
   })
 })

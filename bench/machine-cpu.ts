@@ -1,0 +1,54 @@
+/**
+ * Benchmark parent: which processes other than the server, the client and this one used the CPUs during a paced
+ * round. The sampler (bench/sched-sampler.ts) says how much of a slow window the others took; this names them, over
+ * the whole round (per-process CPU is in 10 ms ticks, too coarse for a 50 ms window, and reading every process's
+ * /proc entry every 5 ms would load the machine it measures). Read once before the round's schedule and once after.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+
+const CLOCK_TICKS_PER_SECOND = 100 // USER_HZ
+
+export type CpuSnapshot = Map<number, { name: string; ticks: number }>
+
+/** Every process's name and user + system ticks so far (kernel threads included); empty off Linux. */
+export function processCpu(): CpuSnapshot {
+  const out: CpuSnapshot = new Map()
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return out
+  }
+  for (const entry of entries) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid)) continue
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const close = stat.lastIndexOf(')')
+      const fields = stat.slice(close + 2).split(' ')
+      out.set(pid, { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) })
+    } catch {
+      // Exited between the listing and the read.
+    }
+  }
+  return out
+}
+
+/**
+ * The busiest processes between two snapshots, leaving out `excluded` pids, as "name 12%" (of one core over
+ * `seconds`); a process that started in between counts from zero. Processes of one name are summed (kworkers).
+ */
+export function busiestOthers(before: CpuSnapshot, after: CpuSnapshot, excluded: ReadonlySet<number>, seconds: number, top = 3): string[] {
+  const byName = new Map<string, number>()
+  for (const [pid, { name, ticks }] of after) {
+    if (excluded.has(pid)) continue
+    const used = ticks - (before.get(pid)?.name === name ? before.get(pid)!.ticks : 0)
+    if (used <= 0) continue
+    const key = name.replace(/[/:].*$/, '') // kworker/1:1H-kblockd → kworker
+    byName.set(key, (byName.get(key) ?? 0) + used)
+  }
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, ticks]) => `${name} ${Math.round((ticks / CLOCK_TICKS_PER_SECOND / seconds) * 100)}%`)
+}
