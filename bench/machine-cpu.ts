@@ -36,7 +36,7 @@ export function processCpu(): CpuSnapshot {
 
 /**
  * The busiest processes between two snapshots, leaving out `excluded` pids, as "name 12%" (of one core over
- * `seconds`); a process that started in between counts from zero. Processes of one name are summed (kworkers).
+ * `seconds`); a process that started in between counts from zero. Processes of one name are summed (kworkers of one work queue).
  */
 export function busiestOthers(before: CpuSnapshot, after: CpuSnapshot, excluded: ReadonlySet<number>, seconds: number, top = 3): string[] {
   const byName = new Map<string, number>()
@@ -44,7 +44,8 @@ export function busiestOthers(before: CpuSnapshot, after: CpuSnapshot, excluded:
     if (excluded.has(pid)) continue
     const used = ticks - (before.get(pid)?.name === name ? before.get(pid)!.ticks : 0)
     if (used <= 0) continue
-    const key = name.replace(/[/:].*$/, '') // kworker/1:1H-kblockd → kworker
+    // kworker/1:1H-kblockd → kworker-kblockd: the CPU and worker numbers go, the work queue it last ran stays.
+    const key = name.replace(/\/u?\d+:\d+H?/, '')
     byName.set(key, (byName.get(key) ?? 0) + used)
   }
   return [...byName]

@@ -15,7 +15,8 @@ describe('busiestOthers', () => {
       [2, 'kdamond.0', 10],
       [3, 'beam.smp', 100],
       [4, 'kworker/0:1-events', 5],
-      [5, 'kworker/1:2H-kblockd', 5],
+      [5, 'kworker/1:2-events', 5],
+      [8, 'kworker/u8:3-flush-254:0', 0],
       [6, 'old', 50],
     ])
     const after = snapshot([
@@ -23,13 +24,14 @@ describe('busiestOthers', () => {
       [2, 'kdamond.0', 30],
       [3, 'beam.smp', 105],
       [4, 'kworker/0:1-events', 10],
-      [5, 'kworker/1:2H-kblockd', 13],
+      [5, 'kworker/1:2-events', 13],
+      [8, 'kworker/u8:3-flush-254:0', 2],
       [6, 'reused', 7], // pid 6 now belongs to another process: its 7 ticks are all new
       [7, 'redis-server', 1],
     ])
-    // Over 2 s: kdamond 20 ticks = 10% of a core, kworkers 5 + 8 = 13 → 7% (rounded), reused 7 → 4%.
-    expect(busiestOthers(before, after, new Set([1]), 2)).toEqual(['kdamond.0 10%', 'kworker 7%', 'reused 4%'])
-    expect(busiestOthers(before, after, new Set([1, 2, 4, 5, 6]), 2, 1)).toEqual(['beam.smp 3%'])
+    // Over 2 s: kdamond 20 ticks = 10% of a core, the two "events" kworkers 5 + 8 = 13 → 7% (rounded), reused 7 → 4%.
+    expect(busiestOthers(before, after, new Set([1]), 2)).toEqual(['kdamond.0 10%', 'kworker-events 7%', 'reused 4%'])
+    expect(busiestOthers(before, after, new Set([1, 2, 4, 5, 6]), 2, 2)).toEqual(['beam.smp 3%', 'kworker-flush-254:0 1%'])
   })
 })
 

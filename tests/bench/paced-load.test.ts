@@ -66,6 +66,28 @@ describe('pacedLoad', () => {
     expect(seen.get('/length')! - before).toBe(200 + 1)
   })
 
+  it("charges the server for requests queued behind busy connections, and not for the client's own stall", async () => {
+    // The client's clock jumps 300 ms ahead once the server has taken ten of the schedule's requests: the stand-in for
+    // a client whose event loop stood still that long. The ~150 requests due in the jump all come due at its next
+    // turn and queue for the two connections; the server answers them as fast as it can. Counted from their due
+    // times (the old rule), the oldest would show the whole 300 ms; counted from the turn that found them due, only
+    // the queue's drain.
+    const before = seen.get('/length')!
+    let jumped = false
+    const now = () => {
+      if (!jumped && seen.get('/length')! - before >= 2 + 10) jumped = true
+      return performance.now() + (jumped ? 300 : 0)
+    }
+    const result = await pacedLoad({ port, path: '/length', rate: 500, seconds: 0.6, connections: 2, now })
+    expect(result).toMatchObject({ ok: 300, failures: 0 })
+    const sorted = Array.from(result.latencies.subarray(0, result.ok)).sort((a, b) => a - b)
+    // The requests in flight when the clock jumped (one per connection at most) are charged the jump: their answers
+    // came "during the stall". Every other is not.
+    expect(sorted.at(-3)!).toBeLessThan(150)
+    // Yet the queue was real: with two connections for a burst of ~150, requests waited behind one another.
+    expect(sorted.at(-3)!).toBeGreaterThan(sorted[0]! * 5)
+  })
+
   it('waits for the last chunk of a chunked answer that arrives in pieces', async () => {
     const result = await pacedLoad({ port, path: '/chunked', rate: 200, seconds: 0.25, connections: 3 })
     expect(result).toMatchObject({ ok: 50, failures: 0 })
