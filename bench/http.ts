@@ -48,7 +48,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { alone, productionSecrets, cleanEnv, cpuSeconds, descendants, forkChild, median, NPM_START_NODE_FLAGS, quantile, quantilesInPlace, recordForReplay, ROOT, startChildServer, startPacedClient, turningOrder, type ChildServer, type PacedClient } from './lib.ts'
-import { busiestOthers, processCpu } from './machine-cpu.ts'
+import { busiestOthers, pagingCounters, processCpu, type PagingCounters } from './machine-cpu.ts'
 import type { SlowestWindow } from './sched-sampler.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
@@ -113,6 +113,8 @@ interface Round {
   benchCpu?: number
   /** Paced rounds: the busiest other processes over the round, "name 12%" of a core (bench/machine-cpu.ts). */
   busiestOthers?: string[]
+  /** Paced rounds: the machine's major faults and file pages refaulted over the round. */
+  paging?: PagingCounters
 }
 
 /** A paced round as it ran, for the table (its rate: `result.rps`, half the probe of the full server it follows). */
@@ -325,6 +327,7 @@ async function paced(client: PacedClient, target: Target, rate: number, seconds 
   const loop = await target.server!.watchLoop(client.pid)
   const ours = new Set([process.pid, client.pid, pid, ...descendants(pid)])
   const othersBefore = processCpu()
+  const pagingBefore = pagingCounters()
   const cpuBefore = cpuSeconds(pid)
   const clientCpuBefore = cpuSeconds(client.pid)
   const ownCpuBefore = process.cpuUsage()
@@ -335,6 +338,7 @@ async function paced(client: PacedClient, target: Target, rate: number, seconds 
   const clientCpu = cpuSeconds(client.pid) - clientCpuBefore
   const ownCpu = process.cpuUsage(ownCpuBefore)
   const others = busiestOthers(othersBefore, processCpu(), ours, wall)
+  const pagingAfter = pagingCounters()
   const stalls = await loop.stop(result.span)
   const { ok, latencies } = result
   return {
@@ -353,6 +357,7 @@ async function paced(client: PacedClient, target: Target, rate: number, seconds 
       clientCpu: clientCpu / wall,
       benchCpu: (ownCpu.user + ownCpu.system) / 1e6 / wall,
       busiestOthers: others,
+      paging: { majorFaults: pagingAfter.majorFaults - pagingBefore.majorFaults, fileRefaults: pagingAfter.fileRefaults - pagingBefore.fileRefaults },
     },
     // The client sends the 200 answers only; the view guards against a longer array without copying it.
     latencies: latencies.subarray(0, ok),
@@ -492,8 +497,8 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
       if (!w) continue
       const due = p.result.rps / 1000
       lines.push(
-        `    ${p.target.short} r${p.round}: its slowest 50 ms (at +${fmt(w.atMs / 1000, 2)} s) took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)}), fixed work ${fmt(w.fixedWorkSlowdown, 1)}× its usual time, collections ${fmt(w.collectionMs, 1)} ms, database statements ${fmt(w.statements, 0)} (round ${fmt(w.roundStatements, 0)})`,
-        `      in that window the client's main thread ran ${fmt(w.clientCpu * 100, 0)}% and waited for a CPU ${fmt(w.clientWait * 100, 0)}%, the machine was busy ${fmt(w.machineBusy * 100, 0)}% of a core (stolen ${fmt(w.steal * 100, 0)}%), others ${fmt(w.othersCpu * 100, 0)}%; over the round the client used ${fmt((p.result.clientCpu ?? NaN) * 100, 0)}% of a core, the bench process ${fmt((p.result.benchCpu ?? NaN) * 100, 0)}%, the busiest others ${p.result.busiestOthers?.join(', ') || 'none'}`,
+        `    ${p.target.short} r${p.round}: its slowest 50 ms (at +${fmt(w.atMs / 1000, 2)} s) took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)}), fixed work ${fmt(w.fixedWorkSlowdown, 1)}× its usual time, collections ${fmt(w.collectionMs, 1)} ms, page faults ${fmt(w.minorFaults, 0)} minor and ${fmt(w.majorFaults, 0)} major, database statements ${fmt(w.statements, 0)} (round ${fmt(w.roundStatements, 0)})`,
+        `      in that window the client's main thread ran ${fmt(w.clientCpu * 100, 0)}% and waited for a CPU ${fmt(w.clientWait * 100, 0)}%, the machine was busy ${fmt(w.machineBusy * 100, 0)}% of a core (stolen ${fmt(w.steal * 100, 0)}%), others ${fmt(w.othersCpu * 100, 0)}%; over the round the client used ${fmt((p.result.clientCpu ?? NaN) * 100, 0)}% of a core, the bench process ${fmt((p.result.benchCpu ?? NaN) * 100, 0)}%, the busiest others ${p.result.busiestOthers?.join(', ') || 'none'}; the machine's major faults ${fmt(p.result.paging?.majorFaults ?? NaN, 0)}, file pages refaulted ${fmt(p.result.paging?.fileRefaults ?? NaN, 0)}`,
       )
     }
   }

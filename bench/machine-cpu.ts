@@ -2,7 +2,8 @@
  * Benchmark parent: which processes other than the server, the client and this one used the CPUs during a paced
  * round. The sampler (bench/sched-sampler.ts) says how much of a slow window the others took; this names them, over
  * the whole round (per-process CPU is in 10 ms ticks, too coarse for a 50 ms window, and reading every process's
- * /proc entry every 5 ms would load the machine it measures). Read once before the round's schedule and once after.
+ * /proc entry every 5 ms would load the machine it measures). Read once before the round's schedule and once after;
+ * the machine's paging counters too.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 
@@ -52,4 +53,23 @@ export function busiestOthers(before: CpuSnapshot, after: CpuSnapshot, excluded:
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([name, ticks]) => `${name} ${Math.round((ticks / CLOCK_TICKS_PER_SECOND / seconds) * 100)}%`)
+}
+
+/** The machine's page-fault counters from /proc/vmstat that say memory was taken away and brought back. */
+export interface PagingCounters {
+  /** Faults that read a page from disk. */
+  majorFaults: number
+  /** File pages read again soon after they were evicted (the working set paged out). */
+  fileRefaults: number
+}
+
+export function pagingCounters(): PagingCounters {
+  let text = ''
+  try {
+    text = readFileSync('/proc/vmstat', 'utf8')
+  } catch {
+    return { majorFaults: NaN, fileRefaults: NaN }
+  }
+  const read = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN)
+  return { majorFaults: read('pgmajfault'), fileRefaults: read('workingset_refault_file') }
 }

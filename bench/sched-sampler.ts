@@ -71,6 +71,13 @@ export interface SlowestWindow {
   steal: number
   /** What was busy beyond this process and the client's main thread, in cores (≥ 0). */
   othersCpu: number
+  /**
+   * Page faults of the server process in the window: minor (a page mapped again, no disk) and major (read from
+   * disk). This VM's DAMON pages out memory untouched for a minute (a `pageout` scheme on physical addresses), which
+   * a server stopped while its neighbours are measured comes back to.
+   */
+  minorFaults: number
+  majorFaults: number
   /** Database statements the server ran in the window and over the span (NaN without a counter). */
   statements: number
   roundStatements: number
@@ -96,7 +103,11 @@ const clientWaitNs = new Float64Array(CAPACITY)
 const machineBusyTicks = new Float64Array(CAPACITY)
 const machineStealTicks = new Float64Array(CAPACITY)
 const statementCount = new Float64Array(CAPACITY)
+const minorFaultCount = new Float64Array(CAPACITY)
+const majorFaultCount = new Float64Array(CAPACITY)
 const bytes = Buffer.alloc(128)
+/** /proc/self/stat up to its fault counters (pid, a name of at most 15 bytes, then the fields). */
+const selfStatBytes = Buffer.alloc(160)
 /** /proc/stat's first line only; the per-CPU lines and the long interrupt line that follow are not read. */
 const statBytes = Buffer.alloc(160)
 /** The kernel's USER_HZ: /proc/stat counts in hundredths of a second on Linux. */
@@ -130,9 +141,11 @@ export interface Span {
 export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) => SlowestWindow | undefined {
   let fd: number
   let statFd: number
+  let selfStatFd: number
   try {
     fd = openSync('/proc/self/schedstat', 'r')
     statFd = openSync('/proc/stat', 'r')
+    selfStatFd = openSync('/proc/self/stat', 'r')
   } catch {
     return () => undefined
   }
@@ -176,6 +189,12 @@ export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) =
       numberField(statBytes, length, from, 6)
     machineStealTicks[n] = numberField(statBytes, length, from, 7)
     statementCount[n] = statements ? statements() : NaN
+    // "pid (name) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt …": after the name, the digit runs
+    // ppid … flags are fields 0–5 (the state is a letter; tpgid's "-1" reads as 1), minflt 6, majflt 8.
+    length = readSync(selfStatFd, selfStatBytes, 0, selfStatBytes.length, 0)
+    const afterName = selfStatBytes.lastIndexOf(0x29, 40) + 1 // ')'
+    minorFaultCount[n] = numberField(selfStatBytes, length, afterName, 6)
+    majorFaultCount[n] = numberField(selfStatBytes, length, afterName, 8)
     const cpu = process.cpuUsage()
     processCpuUs[n] = cpu.user + cpu.system
     taken[n] = answered
@@ -193,6 +212,7 @@ export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) =
     sample()
     closeSync(fd)
     closeSync(statFd)
+    closeSync(selfStatFd)
     if (clientFd >= 0) closeSync(clientFd)
     const origin = performance.timeOrigin
     let first = 0
@@ -264,6 +284,8 @@ function slowestWindow(first: number, last: number, collections: number, spanSta
       steal: ((machineStealTicks[j]! - machineStealTicks[i]!) * TICK_MS) / ms,
       // Without a client pid its share is unknown, and counted as the others'.
       othersCpu: Math.max(0, machineMs - processCpuMs - (Number.isNaN(clientMs) ? 0 : clientMs)) / ms,
+      minorFaults: minorFaultCount[j]! - minorFaultCount[i]!,
+      majorFaults: majorFaultCount[j]! - majorFaultCount[i]!,
       statements: statementCount[j]! - statementCount[i]!,
       roundStatements,
     }

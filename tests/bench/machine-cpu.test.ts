@@ -4,7 +4,7 @@
  * process is counted from zero.
  */
 import { describe, expect, it } from 'vitest'
-import { busiestOthers, processCpu, type CpuSnapshot } from '../../bench/machine-cpu.ts'
+import { busiestOthers, pagingCounters, processCpu, type CpuSnapshot } from '../../bench/machine-cpu.ts'
 
 const snapshot = (entries: Array<[number, string, number]>): CpuSnapshot => new Map(entries.map(([pid, name, ticks]) => [pid, { name, ticks }]))
 
@@ -41,5 +41,16 @@ describe('processCpu', () => {
     expect(own).toBeDefined()
     expect(own!.ticks).toBeGreaterThanOrEqual(0)
     expect(own!.name.length).toBeGreaterThan(0)
+  })
+})
+
+describe('pagingCounters', () => {
+  it("reads the machine's major faults and file refaults, counters that only go up", () => {
+    const first = pagingCounters()
+    const second = pagingCounters()
+    for (const key of ['majorFaults', 'fileRefaults'] as const) {
+      expect(Number.isInteger(first[key])).toBe(true)
+      expect(second[key]).toBeGreaterThanOrEqual(first[key])
+    }
   })
 })

@@ -86,12 +86,17 @@ describe('sampleScheduling', () => {
       while (performance.now() < spinEnd);
       take()
       statements += 3
+      // Fresh memory, touched a page at a time: minor page faults.
+      const fresh = new Uint8Array(1 << 20)
+      for (let page = 0; page < fresh.length; page += 4096) fresh[page] = 1
       await new Promise((resolve) => setImmediate(resolve))
     }
     const window = stop({ from: fast.from, to: performance.timeOrigin + performance.now() })
     // Inside the slow stretch (give or take a sample period's lateness of the sampler's timer).
     expect(window!.atMs).toBeGreaterThan(slowFrom - fast.from - 50)
     expect(window!.statements).toBeGreaterThan(0)
+    expect(window!.minorFaults).toBeGreaterThan(0)
+    expect(window!.majorFaults).toBeGreaterThanOrEqual(0)
     // The span's count is between its first and last samples: the statements of the last millisecond may fall after.
     expect(window!.roundStatements).toBeGreaterThan(0)
     expect(window!.roundStatements).toBeLessThanOrEqual(statements)
