@@ -9,9 +9,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 
 const CLOCK_TICKS_PER_SECOND = 100 // USER_HZ
 
-export type CpuSnapshot = Map<number, { name: string; ticks: number }>
+export type CpuSnapshot = Map<number, { name: string; ticks: number; childTicks?: number }>
 
-/** Every process's name and user + system ticks so far (kernel threads included); empty off Linux. */
+/**
+ * Every process's name and user + system ticks so far (kernel threads included), and its exited children's (a
+ * short-lived process — a command a daemon runs every minute — is in neither snapshot, but its CPU is added to its
+ * parent's once the parent reaps it); empty off Linux.
+ */
 export function processCpu(): CpuSnapshot {
   const out: CpuSnapshot = new Map()
   let entries: string[]
@@ -27,7 +31,7 @@ export function processCpu(): CpuSnapshot {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
       const close = stat.lastIndexOf(')')
       const fields = stat.slice(close + 2).split(' ')
-      out.set(pid, { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) })
+      out.set(pid, { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), childTicks: Number(fields[13]) + Number(fields[14]) })
     } catch {
       // Exited between the listing and the read.
     }
@@ -41,13 +45,14 @@ export function processCpu(): CpuSnapshot {
  */
 export function busiestOthers(before: CpuSnapshot, after: CpuSnapshot, excluded: ReadonlySet<number>, seconds: number, top = 3): string[] {
   const byName = new Map<string, number>()
-  for (const [pid, { name, ticks }] of after) {
+  const add = (key: string, ticks: number) => ticks > 0 && byName.set(key, (byName.get(key) ?? 0) + ticks)
+  for (const [pid, { name, ticks, childTicks = 0 }] of after) {
     if (excluded.has(pid)) continue
-    const used = ticks - (before.get(pid)?.name === name ? before.get(pid)!.ticks : 0)
-    if (used <= 0) continue
+    const earlier = before.get(pid)?.name === name ? before.get(pid) : undefined
     // kworker/1:1H-kblockd → kworker-kblockd: the CPU and worker numbers go, the work queue it last ran stays.
     const key = name.replace(/\/u?\d+:\d+H?/, '')
-    byName.set(key, (byName.get(key) ?? 0) + used)
+    add(key, ticks - (earlier?.ticks ?? 0))
+    add(`${key}'s exited children`, childTicks - (earlier?.childTicks ?? 0))
   }
   return [...byName]
     .sort((a, b) => b[1] - a[1])

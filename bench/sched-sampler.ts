@@ -78,6 +78,11 @@ export interface SlowestWindow {
    */
   minorFaults: number
   majorFaults: number
+  /**
+   * The most the others (not this process, not the client's main thread) used of the machine in any 100 ms of the
+   * span, in cores: whether something unrelated took the vCPUs during the round at all, whatever its latencies.
+   */
+  othersPeak: number
   /** Database statements the server ran in the window and over the span (NaN without a counter). */
   statements: number
   roundStatements: number
@@ -256,6 +261,7 @@ function slowestWindow(first: number, last: number, collections: number, spanSta
   const spanFixedWork = medianOf(fixedWorkMs.subarray(first, last + 1))
   const roundTaken = taken[last]! - taken[first]!
   const roundStatements = statementCount[last]! - statementCount[first]!
+  const othersPeak = peakOthers(first, last)
   const roundCpuUsPerRequest = roundTaken > 0 ? (mainCpuNs[last]! - mainCpuNs[first]!) / 1000 / roundTaken : NaN
   for (let i = first; i + WINDOW <= last; i++) {
     const j = i + WINDOW
@@ -266,7 +272,6 @@ function slowestWindow(first: number, last: number, collections: number, spanSta
     const perMs = requests / ms
     if (best && perMs >= best.perMs) continue
     const processCpuMs = (processCpuUs[j]! - processCpuUs[i]!) / 1000
-    const clientMs = (clientCpuNs[j]! - clientCpuNs[i]!) / 1e6
     const machineMs = (machineBusyTicks[j]! - machineBusyTicks[i]!) * TICK_MS
     best = {
       perMs,
@@ -278,19 +283,37 @@ function slowestWindow(first: number, last: number, collections: number, spanSta
       fixedWorkSlowdown: medianOf(fixedWorkMs.subarray(i, j)) / spanFixedWork,
       collectionMs: collectionMsBetween(at[i]!, at[j]!, collections),
       atMs: at[i]! - spanStart,
-      clientCpu: clientMs / ms,
+      clientCpu: (clientCpuNs[j]! - clientCpuNs[i]!) / 1e6 / ms,
       clientWait: (clientWaitNs[j]! - clientWaitNs[i]!) / 1e6 / ms,
       machineBusy: machineMs / ms,
       steal: ((machineStealTicks[j]! - machineStealTicks[i]!) * TICK_MS) / ms,
       // Without a client pid its share is unknown, and counted as the others'.
-      othersCpu: Math.max(0, machineMs - processCpuMs - (Number.isNaN(clientMs) ? 0 : clientMs)) / ms,
+      othersCpu: othersMs(i, j) / ms,
       minorFaults: minorFaultCount[j]! - minorFaultCount[i]!,
       majorFaults: majorFaultCount[j]! - majorFaultCount[i]!,
       statements: statementCount[j]! - statementCount[i]!,
       roundStatements,
+      othersPeak,
     }
   }
   return best
+}
+
+/** Samples per window of the others' peak: 100 ms, so the 10 ms ticks of /proc/stat err by 10% of a vCPU at most. */
+const PEAK_WINDOW = 20
+
+/** What neither this process nor the client's main thread used of the machine between samples i and j, in ms. */
+function othersMs(i: number, j: number): number {
+  const machineMs = (machineBusyTicks[j]! - machineBusyTicks[i]!) * TICK_MS
+  const processMs = (processCpuUs[j]! - processCpuUs[i]!) / 1000
+  const clientMs = (clientCpuNs[j]! - clientCpuNs[i]!) / 1e6
+  return Math.max(0, machineMs - processMs - (Number.isNaN(clientMs) ? 0 : clientMs))
+}
+
+function peakOthers(first: number, last: number): number {
+  let peak = 0
+  for (let i = first; i + PEAK_WINDOW <= last; i++) peak = Math.max(peak, othersMs(i, i + PEAK_WINDOW) / (at[i + PEAK_WINDOW]! - at[i]!))
+  return peak
 }
 
 /** Pause time of the collections that started in [from, to) (performance.now() times). */

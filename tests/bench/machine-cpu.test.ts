@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { busiestOthers, pagingCounters, processCpu, type CpuSnapshot } from '../../bench/machine-cpu.ts'
 
-const snapshot = (entries: Array<[number, string, number]>): CpuSnapshot => new Map(entries.map(([pid, name, ticks]) => [pid, { name, ticks }]))
+const snapshot = (entries: Array<[number, string, number, number?]>): CpuSnapshot =>
+  new Map(entries.map(([pid, name, ticks, childTicks]) => [pid, { name, ticks, ...(childTicks !== undefined && { childTicks }) }]))
 
 describe('busiestOthers', () => {
   it('ranks what others used over the round, as a share of one core', () => {
@@ -52,5 +53,14 @@ describe('pagingCounters', () => {
       expect(Number.isInteger(first[key])).toBe(true)
       expect(second[key]).toBeGreaterThanOrEqual(first[key])
     }
+  })
+})
+
+describe('busiestOthers, exited children', () => {
+  it("counts a short-lived command's CPU under the parent that reaped it", () => {
+    // A daemon that ran a one-second command during the round: in neither snapshot, but in its parent's children's time.
+    const before = snapshot([[9, 'daemon', 10, 0]])
+    const after = snapshot([[9, 'daemon', 12, 100]])
+    expect(busiestOthers(before, after, new Set(), 5)).toEqual(["daemon's exited children 20%", 'daemon 0%'])
   })
 })

@@ -3,6 +3,7 @@
  * account of a slow round is only as good as that choice. Here the thread is kept busy (spinning a millisecond at a
  * time, yielding between so the sampler's timer runs) first taking requests fast, then slowly.
  */
+import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { countingRequests, numberField, sampleScheduling } from '../../bench/sched-sampler.ts'
 
@@ -109,7 +110,7 @@ describe('sampleScheduling', () => {
     expect(Math.abs(window!.clientCpu - window!.mainCpu)).toBeLessThan(0.1)
     expect(Math.abs(window!.clientWait - window!.mainWait)).toBeLessThan(0.1)
     // The machine's share is in 10 ms ticks: only its sign and finiteness hold for any one window.
-    for (const cores of [window!.machineBusy, window!.steal, window!.othersCpu]) {
+    for (const cores of [window!.machineBusy, window!.steal, window!.othersCpu, window!.othersPeak]) {
       expect(Number.isFinite(cores)).toBe(true)
       expect(cores).toBeGreaterThanOrEqual(0)
     }
@@ -119,6 +120,18 @@ describe('sampleScheduling', () => {
     expect(none!.clientCpu).toBeNaN()
     expect(none!.clientWait).toBeNaN()
     expect(none!.statements).toBeNaN()
+  })
+})
+
+describe('sampleScheduling, the others', () => {
+  it('sees another process that spins while this one idles', async () => {
+    const stop = sampleScheduling()
+    const from = performance.timeOrigin + performance.now()
+    // A whole vCPU for 400 ms, none of it this process's: the others' peak over 100 ms is most of a core.
+    const spinner = spawn(process.execPath, ['-e', 'const end = Date.now() + 400; while (Date.now() < end);'])
+    await new Promise((resolve) => spinner.once('exit', resolve))
+    const window = stop({ from, to: performance.timeOrigin + performance.now() })
+    expect(window!.othersPeak).toBeGreaterThan(0.5)
   })
 })
 
