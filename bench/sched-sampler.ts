@@ -21,7 +21,7 @@
  *
  * Allocation-free while it samples: a first version that read /proc into strings grew the old generation by 5 MB a
  * round and caused the major collections it was there to observe. One fd, one byte buffer, numbers parsed from bytes
- * into preallocated arrays; process.cpuUsage's small result object dies young.
+ * into preallocated arrays; process.resourceUsage's small result object dies young.
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 import { PerformanceObserver } from 'node:perf_hooks'
@@ -111,8 +111,6 @@ const statementCount = new Float64Array(CAPACITY)
 const minorFaultCount = new Float64Array(CAPACITY)
 const majorFaultCount = new Float64Array(CAPACITY)
 const bytes = Buffer.alloc(128)
-/** /proc/self/stat up to its fault counters (pid, a name of at most 15 bytes, then the fields). */
-const selfStatBytes = Buffer.alloc(160)
 /** /proc/stat's first line only; the per-CPU lines and the long interrupt line that follow are not read. */
 const statBytes = Buffer.alloc(160)
 /** The kernel's USER_HZ: /proc/stat counts in hundredths of a second on Linux. */
@@ -146,11 +144,9 @@ export interface Span {
 export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) => SlowestWindow | undefined {
   let fd: number
   let statFd: number
-  let selfStatFd: number
   try {
     fd = openSync('/proc/self/schedstat', 'r')
     statFd = openSync('/proc/stat', 'r')
-    selfStatFd = openSync('/proc/self/stat', 'r')
   } catch {
     return () => undefined
   }
@@ -194,14 +190,11 @@ export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) =
       numberField(statBytes, length, from, 6)
     machineStealTicks[n] = numberField(statBytes, length, from, 7)
     statementCount[n] = statements ? statements() : NaN
-    // "pid (name) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt …": after the name, the digit runs
-    // ppid … flags are fields 0–5 (the state is a letter; tpgid's "-1" reads as 1), minflt 6, majflt 8.
-    length = readSync(selfStatFd, selfStatBytes, 0, selfStatBytes.length, 0)
-    const afterName = selfStatBytes.lastIndexOf(0x29, 40) + 1 // ')'
-    minorFaultCount[n] = numberField(selfStatBytes, length, afterName, 6)
-    majorFaultCount[n] = numberField(selfStatBytes, length, afterName, 8)
-    const cpu = process.cpuUsage()
-    processCpuUs[n] = cpu.user + cpu.system
+    // getrusage(2): the process's CPU and its page faults in one call (/proc/self/stat took three times as long).
+    const usage = process.resourceUsage()
+    processCpuUs[n] = usage.userCPUTime + usage.systemCPUTime
+    minorFaultCount[n] = usage.minorPageFault
+    majorFaultCount[n] = usage.majorPageFault
     taken[n] = answered
     fixedWorkMs[n] = fixedWork()
     at[n] = performance.now()
@@ -217,7 +210,6 @@ export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) =
     sample()
     closeSync(fd)
     closeSync(statFd)
-    closeSync(selfStatFd)
     if (clientFd >= 0) closeSync(clientFd)
     const origin = performance.timeOrigin
     let first = 0
