@@ -50,6 +50,12 @@ export interface SlowestWindow {
   mainWait: number
   /** The process's other threads' CPU, in cores (1 = one core the whole window). */
   otherThreads: number
+  /**
+   * The process's CPU in the kernel, in cores: its system calls, and the loopback TCP work done on its behalf (a
+   * packet sent on loopback is received in the sender's context), so dearer work there is the network's, not
+   * JavaScript's.
+   */
+  systemCpu: number
   /** Main-thread CPU per request taken, µs, in the window (NaN if it took none) and over the span. */
   cpuUsPerRequest: number
   roundCpuUsPerRequest: number
@@ -99,6 +105,7 @@ const at = new Float64Array(CAPACITY)
 const mainCpuNs = new Float64Array(CAPACITY)
 const mainWaitNs = new Float64Array(CAPACITY)
 const processCpuUs = new Float64Array(CAPACITY)
+const processSystemUs = new Float64Array(CAPACITY)
 const taken = new Float64Array(CAPACITY)
 const fixedWorkMs = new Float64Array(CAPACITY)
 const gcStart = new Float64Array(CAPACITY)
@@ -193,6 +200,7 @@ export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) =
     // getrusage(2): the process's CPU and its page faults in one call (/proc/self/stat took three times as long).
     const usage = process.resourceUsage()
     processCpuUs[n] = usage.userCPUTime + usage.systemCPUTime
+    processSystemUs[n] = usage.systemCPUTime
     minorFaultCount[n] = usage.minorPageFault
     majorFaultCount[n] = usage.majorPageFault
     taken[n] = answered
@@ -270,6 +278,7 @@ function slowestWindow(first: number, last: number, collections: number, spanSta
       mainCpu: cpu / ms,
       mainWait: wait / ms,
       otherThreads: Math.max(0, processCpuMs - cpu) / ms,
+      systemCpu: (processSystemUs[j]! - processSystemUs[i]!) / 1000 / ms,
       cpuUsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
       roundCpuUsPerRequest,
       fixedWorkSlowdown: medianOf(fixedWorkMs.subarray(i, j)) / spanFixedWork,

@@ -4,6 +4,7 @@
  * time, yielding between so the sampler's timer runs) first taking requests fast, then slowly.
  */
 import { spawn } from 'node:child_process'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { countingRequests, numberField, sampleScheduling } from '../../bench/sched-sampler.ts'
 
@@ -110,7 +111,7 @@ describe('sampleScheduling', () => {
     expect(Math.abs(window!.clientCpu - window!.mainCpu)).toBeLessThan(0.1)
     expect(Math.abs(window!.clientWait - window!.mainWait)).toBeLessThan(0.1)
     // The machine's share is in 10 ms ticks: only its sign and finiteness hold for any one window.
-    for (const cores of [window!.machineBusy, window!.steal, window!.othersCpu, window!.othersPeak]) {
+    for (const cores of [window!.machineBusy, window!.steal, window!.othersCpu, window!.othersPeak, window!.systemCpu]) {
       expect(Number.isFinite(cores)).toBe(true)
       expect(cores).toBeGreaterThanOrEqual(0)
     }
@@ -132,6 +133,25 @@ describe('sampleScheduling, the others', () => {
     await new Promise((resolve) => spinner.once('exit', resolve))
     const window = stop({ from, to: performance.timeOrigin + performance.now() })
     expect(window!.othersPeak).toBeGreaterThan(0.5)
+  })
+})
+
+describe('sampleScheduling, the kernel', () => {
+  it("counts the process's time in system calls as its kernel share", async () => {
+    const stop = sampleScheduling()
+    const from = performance.timeOrigin + performance.now()
+    // 300 ms of little but system calls (each read makes the kernel format a /proc file), yielding to the sampler.
+    const fd = openSync('/proc/self/status', 'r')
+    const buffer = Buffer.alloc(4096)
+    const end = performance.now() + 300
+    while (performance.now() < end) {
+      for (let i = 0; i < 50; i++) readSync(fd, buffer, 0, buffer.length, 0)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    closeSync(fd)
+    // No requests were taken, so the first window is the slowest; it is inside the stretch.
+    const window = stop({ from, to: performance.timeOrigin + performance.now() })
+    expect(window!.systemCpu).toBeGreaterThan(0.2)
   })
 })
 
