@@ -22,8 +22,8 @@
  *      by up to 2× from one minute to the next, and the rounds put up to 80 s between a full round and its bare one;
  *   2. latency at a load (bench/paced-load.ts, run in a client process of its own: bench/paced-client.ts): requests
  *      spread evenly at a fixed rate over the same N connections (opened, and answered once each, before the
- *      schedule: the opening is timed on its own), one that waits for a busy connection timed from when it was
- *      due — the p99 target, over every answer of the paced rounds (as wrk2 and HdrHistogram report a
+ *      schedule: the opening is timed on its own), each timed from the client's timer turn that found it due, sent
+ *      at once or queued behind busy connections (a stall of the server is charged, one of the client is not) — the p99 target, over every answer of the paced rounds (as wrk2 and HdrHistogram report a
  *      run; each round's own p99 is in the table) — and the server's CPU per request there (a fair cost comparison:
  *      neither side is saturated). Each full server's round runs at half of what a short saturation probe of it
  *      reached just before (the load a service is run at, on whatever speed the machine has at that minute), and
@@ -425,7 +425,8 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   lines.push(`Saturation: autocannon, as fast as answers come. Paced: requests spread evenly over the ${CONNECTIONS} connections at half of`)
   lines.push(`  what a ${PROBE_SECONDS} s saturation probe of the full server reached just before its round (${FIXED_RATE ? `BENCH_RATE: ${FIXED_RATE}` : rateRange}); bare`)
   lines.push(`  /hello (and the replay, after the PostgreSQL server) at the same rate right after; ${ROUNDS} rounds × ${PACED_SECONDS} s per full server, after`)
-  lines.push(`  a ${WARMUP} s paced warm-up of every server. A request that waits for a busy connection counts from when it was due (bench/paced-load.ts).`)
+  lines.push(`  a ${WARMUP} s paced warm-up of every server. Each request counts from the client's timer turn that found it due,`)
+  lines.push(`  sent at once or queued behind busy connections: a stall of the server is charged, one of the client's is not (bench/paced-load.ts).`)
   lines.push(`Throughput verdict: ${SLICES} slices of ${SLICE_SECONDS} s, the four servers back to back in turning order; the median of the`)
   lines.push('  per-slice full/bare ratios (the rounds below put a full round and its bare one up to 80 s apart).')
   lines.push('Full stack: production mode, every middleware; its pino access log goes to stdout = /dev/null. Database: the embedded')
@@ -447,8 +448,8 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   const discarded = pacedLog.filter((p) => p.discarded && p.target.name.startsWith('full')).length
   if (discarded) lines.push(`* not counted (${discarded} full rounds): the full server used over ${MAX_PACED_CPU * 100}% of a core, the machine having slowed after its probe; run again`)
   // Not a rule for discarding rounds: tried (stop 32, run 3) at 50% of a vCPU, it set aside 18 of some 40 pairs — the
-  // others' usual peak is 30–60% (10 ms ticks, the client's own GC and libuv threads, kworkers) — and the third try it
-  // counted whatever it met met the minute's Erlang VM (27.7 ms), so the counted p99 came out worse than all rounds'.
+  // others' usual peak is 30–60% (10 ms ticks, the client's own GC and libuv threads, kworkers) — and a third try,
+  // counted whatever happens in it, met the minute's Erlang VM (27.7 ms): the counted p99 came out worse than all rounds'.
   lines.push(`others %: the most that processes other than the server and the client's main thread used in any 100 ms of the round, % of a vCPU`)
   lines.push(`  (this machine also starts an Erlang VM every minute, which takes most of both vCPUs for about half a second: 80–144%).`)
   lines.push('loop ms: the longest gap between turns of a 1 ms timer in the server during the round (its own event loop standing still;')
