@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CLOCK_TICKS_PER_SECOND, processStat } from './machine-cpu.ts'
 import type { PacedLoadOptions, PacedLoadResult } from './paced-load.ts'
 import type { LoopStalls } from './loop-stalls.ts'
 import type { Span } from './sched-sampler.ts'
@@ -207,13 +208,9 @@ export function freePort(): Promise<number> {
   })
 }
 
-const CLOCK_TICKS_PER_SECOND = 100 // USER_HZ: 100 on every mainstream Linux build
-
 /** User + system CPU seconds a process has used so far. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+  return processStat(pid).ticks / CLOCK_TICKS_PER_SECOND
 }
 
 /** Resident set size in bytes (VmRSS), or 0 if the process is gone. */

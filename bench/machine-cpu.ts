@@ -7,9 +7,27 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 
-const CLOCK_TICKS_PER_SECOND = 100 // USER_HZ
+/** USER_HZ: /proc counts CPU time in hundredths of a second on every mainstream Linux build. */
+export const CLOCK_TICKS_PER_SECOND = 100
 
-export type CpuSnapshot = Map<number, { name: string; ticks: number; childTicks?: number }>
+export interface ProcessStat {
+  name: string
+  /** User + system CPU so far, in ticks. */
+  ticks: number
+  /** The same of its exited children that it has reaped. */
+  childTicks?: number
+}
+
+export type CpuSnapshot = Map<number, ProcessStat>
+
+/** A process's /proc/<pid>/stat: its name and CPU ticks (throws if the process is gone). */
+export function processStat(pid: number): ProcessStat {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const close = stat.lastIndexOf(')')
+  // After "pid (name) ": state, ppid, … utime is the 12th field, stime the 13th, cutime and cstime the next two.
+  const fields = stat.slice(close + 2).split(' ')
+  return { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), childTicks: Number(fields[13]) + Number(fields[14]) }
+}
 
 /**
  * Every process's name and user + system ticks so far (kernel threads included), and its exited children's (a
@@ -28,10 +46,7 @@ export function processCpu(): CpuSnapshot {
     const pid = Number(entry)
     if (!Number.isInteger(pid)) continue
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const close = stat.lastIndexOf(')')
-      const fields = stat.slice(close + 2).split(' ')
-      out.set(pid, { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), childTicks: Number(fields[13]) + Number(fields[14]) })
+      out.set(pid, processStat(pid))
     } catch {
       // Exited between the listing and the read.
     }

@@ -25,6 +25,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 import { PerformanceObserver } from 'node:perf_hooks'
+import { CLOCK_TICKS_PER_SECOND } from './machine-cpu.ts'
 
 const PERIOD_MS = 5
 /** Samples per window: 10 × 5 ms. */
@@ -120,8 +121,8 @@ const majorFaultCount = new Float64Array(CAPACITY)
 const bytes = Buffer.alloc(128)
 /** /proc/stat's first line only; the per-CPU lines and the long interrupt line that follow are not read. */
 const statBytes = Buffer.alloc(160)
-/** The kernel's USER_HZ: /proc/stat counts in hundredths of a second on Linux. */
-const TICK_MS = 10
+/** /proc/stat's unit, in ms. */
+const TICK_MS = 1000 / CLOCK_TICKS_PER_SECOND
 
 /** About 10 µs of integer arithmetic on this machine: a xorshift chain whose result is kept, so it is not elided. */
 let fixedWorkSink = 0
