@@ -1,5 +1,6 @@
 /**
- * Benchmark child: the baseline, a bare Hono app on the same server (@hono/node-server).
+ * Benchmark child: the baseline, a bare Hono app on the same server (@hono/node-server, with npm start's write
+ * coalescing: runtime/write-coalescing.node.ts; HTTP_WRITE_COALESCING=false turns it off here as there).
  *
  *   GET /hello           the issue's baseline: a 5-byte text answer with Node's default headers
  *   GET /replay/{name}   an answer recorded from the full app (status, headers, body bytes), sent back as is with no
@@ -15,10 +16,12 @@
  * baseline that is sometimes 16–30% slower makes the full app look better than it is (a run here, as that predicts:
  * bare /hello at 17.0 µs of server CPU a paced request against 13.2 in the run before, every full/bare ratio above 0.9).
  */
+import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { keepTickObjectShape } from '../src/runtime/tick-object-shape.node.ts'
 import { settleTimerShape } from '../src/runtime/timer-shape.node.ts'
+import { coalesceSocketWrites } from '../src/runtime/write-coalescing.node.ts'
 import { answerLoopStallRequests } from './loop-stalls.ts'
 import { countingRequests } from './sched-sampler.ts'
 
@@ -40,6 +43,7 @@ const app = new Hono()
     return r ? new Response(r.body, { status: r.status, headers: r.headers }) : c.notFound()
   })
 const server = serve({ fetch: countingRequests(app.fetch), port: 0, hostname: '127.0.0.1' }, (info) => process.send!({ port: info.port }))
+if (process.env.HTTP_WRITE_COALESCING !== 'false') coalesceSocketWrites(server as Server)
 
 process.on('message', (m: { type: string; name: string; status: number; headers: Record<string, string>; body: string }) => {
   if (m.type !== 'replay') return

@@ -4,6 +4,7 @@
  * reported over IPC. The parent points stdout at /dev/null, so the access log is written through the production
  * code path and then discarded.
  */
+import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { sql } from 'drizzle-orm'
 import { queryRows } from '../src/core/db/index.ts'
@@ -11,6 +12,7 @@ import { buildServerDeps } from '../src/runtime/server-deps.node.ts'
 import { createApp } from '../src/app.ts'
 import { nodeResponseHeaders } from '../src/runtime/node-response-headers.ts'
 import { nodeRawHeaders } from '../src/runtime/node-request-headers.ts'
+import { coalesceSocketWrites } from '../src/runtime/write-coalescing.node.ts'
 import { answerLoopStallRequests } from './loop-stalls.ts'
 import { countingRequests } from './sched-sampler.ts'
 
@@ -26,6 +28,7 @@ answerLoopStallRequests(() => {
 let listening!: (port: number) => void
 const port = new Promise<number>((resolve) => (listening = resolve))
 const server = serve({ fetch: countingRequests(createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch), port: 0, hostname: '127.0.0.1' }, (info) => listening(info.port))
+if (deps.config.HTTP_WRITE_COALESCING) coalesceSocketWrites(server as Server)
 await start()
 // The first run of the embedded default seeds the demo catalogue in the background on the same thread; measuring
 // while it loads would measure the seed. Report the port once it is done.

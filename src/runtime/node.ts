@@ -2,12 +2,14 @@
  * Node entry: `npm start`. Without DATABASE_URL it runs on the embedded PGlite database under DATA_DIR
  * (dev only); with it, on a postgres.js pool. Applies migrations, listens, and shuts down gracefully.
  */
+import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { buildServerDeps } from './server-deps.node.ts'
 import { createApp } from '../app.ts'
 import { nodeResponseHeaders } from './node-response-headers.ts'
 import { nodeRawHeaders } from './node-request-headers.ts'
 import { ConfigError } from '../core/config/schema.ts'
+import { coalesceSocketWrites } from './write-coalescing.node.ts'
 
 async function main() {
   const startedAt = performance.now()
@@ -20,6 +22,7 @@ async function main() {
       `KamHub listening on http://localhost:${info.port}`,
     )
   })
+  if (config.HTTP_WRITE_COALESCING) coalesceSocketWrites(server as Server)
   await start()
 
   let stopping = false
