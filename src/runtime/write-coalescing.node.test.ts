@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect, Socket, type AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
@@ -69,6 +70,64 @@ describe('coalesceSocketWrites', () => {
     expect(handedOver.mock.contexts[1]).toBe(socketA)
     expect(await first).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nfirst$/)
     expect(await second).toMatch(/\r\n\r\nsecond$/)
+  })
+
+  it('hands on at once, after the writing callback, once 16 writes are held', async () => {
+    const held: ServerResponse[] = []
+    let allArrived!: () => void
+    const arrived = new Promise<void>((resolve) => (allArrived = resolve))
+    const port = await listening((req, res) => {
+      held.push(res)
+      if (held.length === 20) allArrived()
+    })
+    const clients = Array.from({ length: 20 }, (_, i) => exchange(port, GET(`/${i}`), (r) => r.endsWith(`#${i}`)))
+    await arrived
+    const handedOver = vi.spyOn(socketInternals, '_writeGeneric')
+    const byPath = new Map(held.map((res) => [res.req.url, res]))
+    for (let i = 0; i < 16; i++) byPath.get(`/${i}`)!.end(`#${i}`)
+    expect(handedOver).not.toHaveBeenCalled()
+    await new Promise((resolve) => process.nextTick(resolve))
+    expect(handedOver).toHaveBeenCalledTimes(16)
+    for (let i = 16; i < 20; i++) byPath.get(`/${i}`)!.end(`#${i}`)
+    await new Promise((resolve) => process.nextTick(resolve))
+    expect(handedOver).toHaveBeenCalledTimes(16)
+    await nextTurn()
+    expect(handedOver).toHaveBeenCalledTimes(20)
+    const received = await Promise.all(clients)
+    received.forEach((r, i) => expect(r).toMatch(new RegExp(`\\r\\n\\r\\n#${i}$`)))
+  })
+
+  it('still sends the rest of a turn when a write callback throws', () => {
+    // In a child process: the throw is an uncaught exception, which the test runner would report as this run's error.
+    const module = new URL('./write-coalescing.node.ts', import.meta.url).href
+    const script = `
+      import { createServer } from 'node:http'
+      import { connect } from 'node:net'
+      import { coalesceSocketWrites } from ${JSON.stringify(module)}
+      const errors = []
+      process.on('uncaughtException', (error) => errors.push(error.message))
+      const held = []
+      const server = createServer((req, res) => {
+        held.push(res)
+        if (held.length < 3) return
+        held[0].on('finish', () => { throw new Error('listener failed') })
+        for (const r of held) r.end('answer ' + r.req.url)
+      })
+      coalesceSocketWrites(server)
+      server.listen(0, '127.0.0.1', async () => {
+        const get = (path) => new Promise((resolve) => {
+          const socket = connect(server.address().port, '127.0.0.1', () => socket.write('GET ' + path + ' HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'))
+          let text = ''
+          socket.setEncoding('latin1')
+          socket.on('data', (d) => { text += d; if (text.endsWith(path)) { socket.destroy(); resolve(text.slice(text.indexOf('answer'))) } })
+        })
+        const answers = await Promise.all(['/a', '/b', '/c'].map(get))
+        console.log(JSON.stringify({ answers, errors }))
+        server.close()
+      })
+    `
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
+    expect(JSON.parse(out)).toEqual({ answers: ['answer /a', 'answer /b', 'answer /c'], errors: ['listener failed'] })
   })
 
   it('writes at once without it (the control: the check above can fail)', async () => {

@@ -12,7 +12,8 @@
  * Netty's FlushConsolidationHandler and uWebSockets' per-iteration cork do the same.
  *
  * What it costs: an answer waits for the rest of its turn's I/O callbacks — the other requests that arrived in the
- * same poll — before it is sent; a quiet server's turns hold one request, so it waits for nothing.
+ * same poll, at most MOST_HELD of them — before it is sent; a quiet server's turns hold one request, so it waits for
+ * nothing.
  *
  * How: a socket's `_write`/`_writev` (what its Writable calls to hand data to the handle) are replaced per
  * connection by ones that queue the call for the turn's flush. While a socket's write is queued, Node's Writable
@@ -46,24 +47,50 @@ interface Queued {
   callback: WriteCallback
 }
 
-let queue: Queued[] = []
-let flushScheduled = false
+/**
+ * The most writes held at once. When a turn has written this many, they are handed on as soon as the callback that
+ * wrote the last of them returns (`process.nextTick`), and holding starts again: a reader still sleeps at most once per
+ * this many answers, and no answer waits behind more than this many others' handlers. Measured at saturation, 4 s
+ * rounds, against holding the whole turn: the same throughput at 16 and 8 (the client slept 0.04–0.05 and 0.07–0.12
+ * times per answer), a little less at 4 (0.14–0.21).
+ */
+const MOST_HELD = 16
 
-function flush(): void {
-  flushScheduled = false
+let queue: Queued[] = []
+let turnEndScheduled = false
+
+/** Hands every queued write to its socket, oldest first. */
+function handOver(): void {
   const due = queue
   queue = []
-  for (const { socket, chunks, chunk, encoding, callback } of due) {
-    if (chunks) writevNow.call(socket, chunks, callback)
-    else writeNow.call(socket, chunk, encoding!, callback)
+  let i = 0
+  try {
+    for (; i < due.length; i++) {
+      const { socket, chunks, chunk, encoding, callback } = due[i]!
+      if (chunks) writevNow.call(socket, chunks, callback)
+      else writeNow.call(socket, chunk, encoding!, callback)
+    }
+  } finally {
+    // A write's callback threw (a 'finish' listener, say). The writes after it still go, on the next tick: a socket
+    // whose write never happened would wait for it for ever.
+    if (i < due.length - 1) {
+      queue = due.slice(i + 1).concat(queue)
+      process.nextTick(handOver)
+    }
   }
+}
+
+function handOverAtTurnEnd(): void {
+  turnEndScheduled = false
+  handOver()
 }
 
 function enqueue(entry: Queued): void {
   queue.push(entry)
-  if (!flushScheduled) {
-    flushScheduled = true
-    setImmediate(flush)
+  if (queue.length === MOST_HELD) process.nextTick(handOver)
+  else if (!turnEndScheduled) {
+    turnEndScheduled = true
+    setImmediate(handOverAtTurnEnd)
   }
 }
 
