@@ -44,51 +44,51 @@ const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`
 const answers = (received: string) => received.split('HTTP/1.1 ').length - 1
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
+/**
+ * A coalescing server that answers nothing by itself; GET /0 … /n-1 arrive from n clients, each waiting for the body
+ * `#i`. Resolves once every request is held, with the held responses by path.
+ */
+async function holding(n: number) {
+  const held = new Map<string, ServerResponse>()
+  let allArrived!: () => void
+  const arrived = new Promise<void>((resolve) => (allArrived = resolve))
+  const port = await listening((req, res) => {
+    held.set(req.url!, res)
+    if (held.size === n) allArrived()
+  })
+  const clients = Array.from({ length: n }, (_, i) => exchange(port, GET(`/${i}`), (r) => r.endsWith(`#${i}`)))
+  await arrived
+  return { held: (i: number) => held.get(`/${i}`)!, clients }
+}
+
 describe('coalesceSocketWrites', () => {
   it('hands the answers of one turn to the kernel together at its end, in the order they were written', async () => {
-    const held: ServerResponse[] = []
-    let bothArrived!: () => void
-    const arrived = new Promise<void>((resolve) => (bothArrived = resolve))
-    const port = await listening((req, res) => {
-      held.push(res)
-      if (held.length === 2) bothArrived()
-    })
-    const first = exchange(port, GET('/a'), (r) => r.endsWith('first'))
-    const second = exchange(port, GET('/b'), (r) => r.endsWith('second'))
-    await arrived
+    const { held, clients } = await holding(2)
     const handedOver = vi.spyOn(socketInternals, '_writeGeneric')
-    const [a, b] = held as [ServerResponse, ServerResponse]
+    const [a, b] = [held(0), held(1)]
     // Taken now: a response lets go of its socket once its answer is out.
     const [socketA, socketB] = [a.socket, b.socket]
-    b.end('second')
-    a.end('first')
+    b.end('#1')
+    a.end('#0')
     // Written, not sent: nothing reached a socket's handle in the turn that wrote.
     expect(handedOver).not.toHaveBeenCalled()
     await nextTurn()
     expect(handedOver).toHaveBeenCalledTimes(2)
     expect(handedOver.mock.contexts[0]).toBe(socketB)
     expect(handedOver.mock.contexts[1]).toBe(socketA)
-    expect(await first).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nfirst$/)
-    expect(await second).toMatch(/\r\n\r\nsecond$/)
+    const [first, second] = await Promise.all(clients)
+    expect(first).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n#0$/)
+    expect(second).toMatch(/\r\n\r\n#1$/)
   })
 
   it('hands on at once, after the writing callback, once 16 writes are held', async () => {
-    const held: ServerResponse[] = []
-    let allArrived!: () => void
-    const arrived = new Promise<void>((resolve) => (allArrived = resolve))
-    const port = await listening((req, res) => {
-      held.push(res)
-      if (held.length === 20) allArrived()
-    })
-    const clients = Array.from({ length: 20 }, (_, i) => exchange(port, GET(`/${i}`), (r) => r.endsWith(`#${i}`)))
-    await arrived
+    const { held, clients } = await holding(20)
     const handedOver = vi.spyOn(socketInternals, '_writeGeneric')
-    const byPath = new Map(held.map((res) => [res.req.url, res]))
-    for (let i = 0; i < 16; i++) byPath.get(`/${i}`)!.end(`#${i}`)
+    for (let i = 0; i < 16; i++) held(i).end(`#${i}`)
     expect(handedOver).not.toHaveBeenCalled()
     await new Promise((resolve) => process.nextTick(resolve))
     expect(handedOver).toHaveBeenCalledTimes(16)
-    for (let i = 16; i < 20; i++) byPath.get(`/${i}`)!.end(`#${i}`)
+    for (let i = 16; i < 20; i++) held(i).end(`#${i}`)
     await new Promise((resolve) => process.nextTick(resolve))
     expect(handedOver).toHaveBeenCalledTimes(16)
     await nextTurn()
