@@ -22,6 +22,7 @@ import { Hono } from 'hono'
 import { keepTickObjectShape } from '../src/runtime/tick-object-shape.node.ts'
 import { settleTimerShape } from '../src/runtime/timer-shape.node.ts'
 import { coalesceSocketWrites } from '../src/runtime/write-coalescing.node.ts'
+import { configSchema } from '../src/core/config/schema.ts'
 import { answerLoopStallRequests } from './loop-stalls.ts'
 import { countingRequests } from './sched-sampler.ts'
 
@@ -43,7 +44,7 @@ const app = new Hono()
     return r ? new Response(r.body, { status: r.status, headers: r.headers }) : c.notFound()
   })
 const server = serve({ fetch: countingRequests(app.fetch), port: 0, hostname: '127.0.0.1' }, (info) => process.send!({ port: info.port }))
-if (process.env.HTTP_WRITE_COALESCING !== 'false') coalesceSocketWrites(server as Server)
+if (configSchema.shape.HTTP_WRITE_COALESCING.parse(process.env.HTTP_WRITE_COALESCING)) coalesceSocketWrites(server as Server)
 
 process.on('message', (m: { type: string; name: string; status: number; headers: Record<string, string>; body: string }) => {
   if (m.type !== 'replay') return

@@ -25,6 +25,12 @@ describe('config', () => {
     expect(() => parseConfig({ EVENTS_CLAIM_LOOPS: '64' })).toThrow(/EVENTS_CLAIM_LOOPS/)
   })
 
+  it('coalesces the Node server\'s writes unless told not to', () => {
+    expect(parseConfig({}).HTTP_WRITE_COALESCING).toBe(true)
+    expect(parseConfig({ HTTP_WRITE_COALESCING: 'false' }).HTTP_WRITE_COALESCING).toBe(false)
+    expect(() => parseConfig({ HTTP_WRITE_COALESCING: 'off' })).toThrow(/HTTP_WRITE_COALESCING/)
+  })
+
   it('treats empty strings as unset', () => {
     expect(parseConfig({ PORT: '', DATABASE_URL: '' }).PORT).toBe(8787)
   })
