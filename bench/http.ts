@@ -32,6 +32,8 @@
  *      each round records the longest gap in the server's own event loop (bench/loop-stalls.ts), and the rounds over
  *      the p99 target are listed with it: a p99 longer than every gap was not one stall of the server's thread, but a
  *      queue (the server slower than the arrivals for a while) or delay outside the server (client, kernel, VM);
+ *      then one more paced round per server after BENCH_IDLE_SECONDS with no requests: the first burst after a quiet
+ *      spell, with the server's page faults in it (informational);
  *   3. JavaScript CPU per request in-process, without sockets (bench/in-process.ts): stable on a busy machine.
  * Then `npm start` time to ready (cold and warm DATA_DIR) and idle RSS. Figures are printed against the targets;
  * timing never fails the command.
@@ -39,7 +41,7 @@
  * Env: BENCH_DURATION (s per saturation round, default 10), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50), BENCH_RATE
  * (req/s of every paced round instead of the probes), BENCH_PROBE_SECONDS (2), BENCH_PACED_SECONDS (5),
  * BENCH_SLICES (of the throughput verdict, 10), BENCH_SLICE_SECONDS (3),
- * BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
+ * BENCH_IDLE_SECONDS (15; 0 skips), BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full server into .tmp/bench-profile).
  */
 import autocannon from 'autocannon'
 import postgres from 'postgres'
@@ -47,8 +49,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { alone, productionSecrets, cleanEnv, cpuSeconds, descendants, forkChild, median, NPM_START_NODE_FLAGS, quantile, quantilesInPlace, recordForReplay, ROOT, startChildServer, startPacedClient, turningOrder, type ChildServer, type PacedClient } from './lib.ts'
-import { busiestOthers, pagingCounters, processCpu, type PagingCounters } from './machine-cpu.ts'
+import { alone, productionSecrets, cleanEnv, cpuSeconds, descendants, forkChild, median, NPM_START_NODE_FLAGS, quantile, quantilesInPlace, recordForReplay, ROOT, sleep, startChildServer, startPacedClient, turningOrder, type ChildServer, type PacedClient } from './lib.ts'
+import { busiestOthers, pagingCounters, processCpu, processStat, type PagingCounters } from './machine-cpu.ts'
 import type { SlowestWindow } from './sched-sampler.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
@@ -64,6 +66,12 @@ const WARMUP = Math.min(3, DURATION)
 /** The saturation probe before each full server's paced round, in seconds. */
 const PROBE_SECONDS = Number(process.env.BENCH_PROBE_SECONDS ?? 2)
 const PROFILE = process.env.BENCH_PROFILE === '1'
+/**
+ * The quiet spell before the after-idle rounds, in seconds (0 skips them). A deployed server sees bursts after quiet
+ * spells, and the rounds above never let one be quiet for long: in a scratch run (stop 33) V8's memory reducer gave
+ * heap pages back after 15 s idle, and the next burst faulted up to 7,303 of them in again, p99 up to 87 ms.
+ */
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 15)
 /**
  * A full server's paced round counts only if the server stayed under this share of a core: at half of what the probe
  * reached it uses 0.4–0.7 (a request costs more CPU at a lower rate: fewer answers share a wake-up). Above it the
@@ -91,6 +99,8 @@ interface Target {
   everyPacedLatencies?: Float64Array[]
   /** req/s in each slice of the throughput verdict (not the replay's). */
   slices: number[]
+  /** One paced round after IDLE_SECONDS with no requests (not the replay's). */
+  afterIdle?: Round
 }
 
 interface Round {
@@ -117,6 +127,8 @@ interface Round {
   busiestOthers?: string[]
   /** Paced rounds: the machine's major faults and file pages refaulted over the round. */
   paging?: PagingCounters
+  /** Paced rounds: the server process's minor page faults over the round. */
+  serverMinorFaults?: number
 }
 
 /** A paced round as it ran, for the table (its rate: `result.rps`, half the probe of the full server it follows). */
@@ -253,6 +265,19 @@ async function main() {
         }
       }
     }
+    // After a quiet spell: each server alone and idle (the others stopped, so only its own timers run), then one
+    // paced round at its half-capacity rate (the median of its rounds'; bare /hello at the median of all).
+    if (IDLE_SECONDS > 0) {
+      for (const t of [written, info, onPostgres, bare]) {
+        const counted = t === bare ? rates : t.paced.map((r) => r.rps)
+        const rate = FIXED_RATE ?? Math.max(100, Math.round(median(counted) / 100) * 100)
+        log(`after ${IDLE_SECONDS} s idle, ${rate} req/s, ${PACED_SECONDS} s: ${t.name}`)
+        t.afterIdle = await alone(servers, t.server!, async () => {
+          await sleep(IDLE_SECONDS * 1000)
+          return (await paced(pacedClient!, t, rate)).result
+        })
+      }
+    }
     await pacedClient.stop()
     await Promise.all([...new Set(targets.map((t) => t.server))].map((s) => s?.stop()))
 
@@ -332,12 +357,14 @@ async function paced(client: PacedClient, target: Target, rate: number, seconds 
   const othersBefore = processCpu()
   const pagingBefore = pagingCounters()
   const cpuBefore = cpuSeconds(pid)
+  const faultsBefore = processStat(pid).minorFaults ?? 0
   const clientCpuBefore = cpuSeconds(client.pid)
   const ownCpuBefore = process.cpuUsage()
   const wallBefore = performance.now()
   const result = await client.run({ port: target.server!.port, path: target.path, rate, seconds, connections: CONNECTIONS })
   const wall = (performance.now() - wallBefore) / 1000
   const cpu = cpuSeconds(pid) - cpuBefore
+  const serverMinorFaults = (processStat(pid).minorFaults ?? 0) - faultsBefore
   const clientCpu = cpuSeconds(client.pid) - clientCpuBefore
   const ownCpu = process.cpuUsage(ownCpuBefore)
   const others = busiestOthers(othersBefore, processCpu(), ours, wall)
@@ -361,6 +388,7 @@ async function paced(client: PacedClient, target: Target, rate: number, seconds 
       benchCpu: (ownCpu.user + ownCpu.system) / 1e6 / wall,
       busiestOthers: others,
       paging: { majorFaults: pagingAfter.majorFaults - pagingBefore.majorFaults, fileRefaults: pagingAfter.fileRefaults - pagingBefore.fileRefaults },
+      serverMinorFaults,
     },
     // The client sends the 200 answers only; the view guards against a longer array without copying it.
     latencies: latencies.subarray(0, ok),
@@ -496,6 +524,20 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
     })
     lines.push(`  (with the rounds not counted too: p99 ${withEvery.slice(0, 3).map((ms) => fmt(ms)).join(' / ')} ms, bare ${fmt(withEvery[3]!)} ms)`)
   }
+  // What the server's threads did in the 50 ms of the schedule that took fewest requests (bench/sched-sampler.ts):
+  // running flat out at a higher CPU cost per request than the round's, waiting for a CPU (its other threads, the
+  // client or anything else took the vCPUs), or idling (the requests were not sent: client, kernel). A fixed piece
+  // of arithmetic and a walk through memory timed with every sample say whether the machine itself was slower then,
+  // and the collections' pauses in the window whether the dearer work was garbage collection.
+  const slowestWindowLines = (label: string, r: Round) => {
+    const w = r.slowest
+    if (!w) return
+    const due = r.rps / 1000
+    lines.push(
+      `    ${label}: its slowest 50 ms (at +${fmt(w.atMs / 1000, 2)} s) took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; the process in the kernel ${fmt(w.systemCpu * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)}), fixed work ${fmt(w.fixedWorkSlowdown, 1)}× its usual time, a walk through memory ${fmt(w.memoryWorkSlowdown, 1)}×, collections ${fmt(w.collectionMs, 1)} ms, page faults ${fmt(w.minorFaults, 0)} minor and ${fmt(w.majorFaults, 0)} major, database statements ${fmt(w.statements, 0)} (round ${fmt(w.roundStatements, 0)})`,
+      `      in that window the client's main thread ran ${fmt(w.clientCpu * 100, 0)}% and waited for a CPU ${fmt(w.clientWait * 100, 0)}%, the machine was busy ${fmt(w.machineBusy * 100, 0)}% of a core (stolen ${fmt(w.steal * 100, 0)}%), others ${fmt(w.othersCpu * 100, 0)}%; over the round the client used ${fmt((r.clientCpu ?? NaN) * 100, 0)}% of a core, the bench process ${fmt((r.benchCpu ?? NaN) * 100, 0)}%, the busiest others ${r.busiestOthers?.join(', ') || 'none'}; the machine's major faults ${fmt(r.paging?.majorFaults ?? NaN, 0)}, file pages refaulted ${fmt(r.paging?.fileRefaults ?? NaN, 0)}`,
+    )
+  }
   // Where the tails came from: a round over the target whose server never stood still that long was not slowed by one
   // stall of the server's thread.
   const over = pacedLog.filter((p) => !p.discarded && p.result.p99 > TARGET_P99_MS)
@@ -504,20 +546,20 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
     lines.push(
       `  rounds over ${TARGET_P99_MS} ms p99: ${over.map((p) => `${p.target.short} r${p.round} ${fmt(p.result.p99, 1)} (loop ${fmt(p.result.loopMaxMs ?? NaN, 1)}, client ${fmt(p.result.clientLoopMaxMs ?? NaN, 1)})`).join(', ')}; ${outside} of ${over.length} with no gap as long as their p99 in the server's or the client's event loop`,
     )
-    // What the server's threads did in the 50 ms of the schedule that took fewest requests (bench/sched-sampler.ts):
-    // running flat out at a higher CPU cost per request than the round's, waiting for a CPU (its other threads, the
-    // client or anything else took the vCPUs), or idling (the requests were not sent: client, kernel). A fixed piece
-    // of arithmetic timed with every sample says whether the CPU itself was slower then (the machine, not the code),
-    // and the collections' pauses in the window whether the dearer work was garbage collection.
-    for (const p of over) {
-      const w = p.result.slowest
-      if (!w) continue
-      const due = p.result.rps / 1000
-      lines.push(
-        `    ${p.target.short} r${p.round}: its slowest 50 ms (at +${fmt(w.atMs / 1000, 2)} s) took ${fmt(w.perMs, 1)} req/ms of ${fmt(due, 1)} due; main thread ran ${fmt(w.mainCpu * 100, 0)}%, waited for a CPU ${fmt(w.mainWait * 100, 0)}%; the process in the kernel ${fmt(w.systemCpu * 100, 0)}%; other threads ${fmt(w.otherThreads * 100, 0)}% of a core; ${fmt(w.cpuUsPerRequest, 0)} µs CPU/request (round ${fmt(w.roundCpuUsPerRequest, 0)}), fixed work ${fmt(w.fixedWorkSlowdown, 1)}× its usual time, collections ${fmt(w.collectionMs, 1)} ms, page faults ${fmt(w.minorFaults, 0)} minor and ${fmt(w.majorFaults, 0)} major, database statements ${fmt(w.statements, 0)} (round ${fmt(w.roundStatements, 0)})`,
-        `      in that window the client's main thread ran ${fmt(w.clientCpu * 100, 0)}% and waited for a CPU ${fmt(w.clientWait * 100, 0)}%, the machine was busy ${fmt(w.machineBusy * 100, 0)}% of a core (stolen ${fmt(w.steal * 100, 0)}%), others ${fmt(w.othersCpu * 100, 0)}%; over the round the client used ${fmt((p.result.clientCpu ?? NaN) * 100, 0)}% of a core, the bench process ${fmt((p.result.benchCpu ?? NaN) * 100, 0)}%, the busiest others ${p.result.busiestOthers?.join(', ') || 'none'}; the machine's major faults ${fmt(p.result.paging?.majorFaults ?? NaN, 0)}, file pages refaulted ${fmt(p.result.paging?.fileRefaults ?? NaN, 0)}`,
-      )
-    }
+    for (const p of over) slowestWindowLines(`${p.target.short} r${p.round}`, p.result)
+  }
+  const idle = [tWritten, tInfo, tPg, tBare].map((t) => t.afterIdle)
+  if (idle.every((r) => r !== undefined)) {
+    const [iWritten, iInfo, iPg, iBare] = idle as [Round, Round, Round, Round]
+    const faults = (r: Round) => fmt(r.serverMinorFaults ?? NaN, 0)
+    lines.push(
+      `p99 after ${IDLE_SECONDS} s idle (informational)    ${fmt(iWritten.p99)} / ${fmt(iInfo.p99)} / ${fmt(iPg.p99)} ms; bare ${fmt(iBare.p99)} ms — one ${PACED_SECONDS} s paced round each, ${fmt(iWritten.rps, 0)} / ${fmt(iInfo.rps, 0)} / ${fmt(iPg.rps, 0)} / ${fmt(iBare.rps, 0)} req/s,`,
+    )
+    lines.push(
+      `  the server's minor page faults in the round ${faults(iWritten)} / ${faults(iInfo)} / ${faults(iPg)}, bare ${faults(iBare)} (paced rounds' median ${[tWritten, tInfo, tPg, tBare].map((t) => fmt(median(t.paced.map((r) => r.serverMinorFaults ?? NaN)), 0)).join(' / ')}); loop ${[iWritten, iInfo, iPg, iBare].map((r) => fmt(r.loopMaxMs ?? NaN, 1)).join(' / ')} ms`,
+    )
+    const idleOver = [tWritten, tInfo, tPg, tBare].filter((t) => t.afterIdle!.p99 > TARGET_P99_MS)
+    for (const t of idleOver) slowestWindowLines(`${t.short} after idle`, t.afterIdle!)
   }
   lines.push(
     `p99 at saturation (informational)        ${fmt(mWritten.p99)} / ${fmt(mInfo.p99)} / ${fmt(mPg.p99)} ms; bare ${fmt(mBare.p99)} ms — the closed loop's queue: ${CONNECTIONS} connections / throughput = a mean of ${fmt((CONNECTIONS / mInfo.rps) * 1000)} ms (info), ${fmt((CONNECTIONS / mBare.rps) * 1000)} ms (bare)`,

@@ -16,6 +16,8 @@ export interface ProcessStat {
   ticks: number
   /** The same of its exited children that it has reaped. */
   childTicks?: number
+  /** Minor page faults so far (a page touched for the first time, or given back and touched again). */
+  minorFaults?: number
 }
 
 export type CpuSnapshot = Map<number, ProcessStat>
@@ -24,9 +26,15 @@ export type CpuSnapshot = Map<number, ProcessStat>
 export function processStat(pid: number): ProcessStat {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const close = stat.lastIndexOf(')')
-  // After "pid (name) ": state, ppid, … utime is the 12th field, stime the 13th, cutime and cstime the next two.
+  // After "pid (name) ": state, ppid, … minflt is the 8th field, utime the 12th, stime the 13th, cutime and cstime
+  // the next two.
   const fields = stat.slice(close + 2).split(' ')
-  return { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), childTicks: Number(fields[13]) + Number(fields[14]) }
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, close),
+    ticks: Number(fields[11]) + Number(fields[12]),
+    childTicks: Number(fields[13]) + Number(fields[14]),
+    minorFaults: Number(fields[7]),
+  }
 }
 
 /**

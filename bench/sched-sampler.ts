@@ -66,6 +66,14 @@ export interface SlowestWindow {
    * the machine, not the server's code.
    */
   fixedWorkSlowdown: number
+  /**
+   * The same for a fixed walk through memory: 100 dependent reads at random places in 16 MiB, each a miss in the
+   * core's own caches. A dependent chain of arithmetic runs at the same speed whatever shares the machine; a walk
+   * through memory slows when something outside this VM loads the shared cache and memory (in a scratch run on an
+   * idle machine, stop 34: 3–8% of 50 ms windows walked over 1.5× slower, the arithmetic in none). Server code
+   * waits on memory much of its time, so a window whose walk was slower ran dearer for the machine's reasons.
+   */
+  memoryWorkSlowdown: number
   /** Milliseconds of the window in garbage-collection pauses of the main thread (`gc` performance entries). */
   collectionMs: number
   /** Where the window starts, ms after the span's start. */
@@ -109,6 +117,7 @@ const processCpuUs = new Float64Array(CAPACITY)
 const processSystemUs = new Float64Array(CAPACITY)
 const taken = new Float64Array(CAPACITY)
 const fixedWorkMs = new Float64Array(CAPACITY)
+const memoryWorkMs = new Float64Array(CAPACITY)
 const gcStart = new Float64Array(CAPACITY)
 const gcDuration = new Float64Array(CAPACITY)
 const clientCpuNs = new Float64Array(CAPACITY)
@@ -136,6 +145,32 @@ function fixedWork(): number {
   }
   fixedWorkSink = x
   return performance.now() - started
+}
+
+/** 16 MiB: four times a core's 4 MiB L2 on this machine kind, so every read of the walk misses it. */
+const WALK_ENTRIES = 1 << 22
+/** A random cycle through every entry (Sattolo's shuffle), built on the first sampling, in the paced warm-up. */
+let walk: Int32Array | undefined
+let walkAt = 0
+function memoryWork(): number {
+  walk ??= randomCycle(WALK_ENTRIES)
+  const started = performance.now()
+  let i = walkAt
+  for (let k = 0; k < 100; k++) i = walk[i]!
+  walkAt = i
+  return performance.now() - started
+}
+
+function randomCycle(size: number): Int32Array {
+  const next = new Int32Array(size)
+  for (let i = 0; i < size; i++) next[i] = i
+  for (let i = size - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * i)
+    const t = next[i]!
+    next[i] = next[j]!
+    next[j] = t
+  }
+  return next
 }
 
 /** A span of wall-clock time, epoch ms (performance.timeOrigin + now): comparable across processes on one machine. */
@@ -206,6 +241,7 @@ export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) =
     majorFaultCount[n] = usage.majorPageFault
     taken[n] = answered
     fixedWorkMs[n] = fixedWork()
+    memoryWorkMs[n] = memoryWork()
     at[n] = performance.now()
     n++
   }
@@ -260,6 +296,7 @@ export function numberField(buf: Uint8Array, length: number, from: number, index
 function slowestWindow(first: number, last: number, collections: number, spanStart: number): SlowestWindow | undefined {
   let best: SlowestWindow | undefined
   const spanFixedWork = medianOf(fixedWorkMs.subarray(first, last + 1))
+  const spanMemoryWork = medianOf(memoryWorkMs.subarray(first, last + 1))
   const roundTaken = taken[last]! - taken[first]!
   const roundStatements = statementCount[last]! - statementCount[first]!
   const othersPeak = peakOthers(first, last)
@@ -283,6 +320,7 @@ function slowestWindow(first: number, last: number, collections: number, spanSta
       cpuUsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
       roundCpuUsPerRequest,
       fixedWorkSlowdown: medianOf(fixedWorkMs.subarray(i, j)) / spanFixedWork,
+      memoryWorkSlowdown: medianOf(memoryWorkMs.subarray(i, j)) / spanMemoryWork,
       collectionMs: collectionMsBetween(at[i]!, at[j]!, collections),
       atMs: at[i]! - spanStart,
       clientCpu: (clientCpuNs[j]! - clientCpuNs[i]!) / 1e6 / ms,

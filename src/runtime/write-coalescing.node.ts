@@ -8,7 +8,8 @@
  * reads each one, goes back to sleep, and the next answer has to wake it again (an inter-processor interrupt, a VM
  * exit on this machine kind). Measured at saturation with 50 connections, 4 s rounds: the client slept 0.4–0.8 times
  * per answer, and the server's CPU per answer rose with it, 39 → 61 µs for the same /health/live; with the turn's
- * writes together the client slept 0.03 times per answer and the server held 28–33 µs (`npm run bench` compares).
+ * writes together the client slept 0.03 times per answer (0.04–0.05 with MOST_HELD below) and the server held
+ * 28–33 µs (`npm run bench` compares).
  * Netty's FlushConsolidationHandler and uWebSockets' per-iteration cork do the same.
  *
  * What it costs: an answer waits for the rest of its turn's I/O callbacks — the other requests that arrived in the
