@@ -97,6 +97,11 @@ interface Target {
   pacedLatencies: Float64Array[]
   /** The same, with the rounds not counted too: the figure without the rerun rules, for the report. */
   everyPacedLatencies?: Float64Array[]
+  /**
+   * Full servers: the latencies of the bare /hello rounds run right after each counted round, at the same rate — the
+   * control for this server's p99: the same minutes of the machine, without KamHub's code.
+   */
+  pairedBareLatencies?: Float64Array[]
   /** req/s in each slice of the throughput verdict (not the replay's). */
   slices: number[]
   /** One paced round after IDLE_SECONDS with no requests (not the replay's). */
@@ -259,6 +264,7 @@ async function main() {
             target.pacedLatencies.push(latencies)
           }
           if (!discarded) {
+            ;(full.pairedBareLatencies ??= []).push(ran[1]!.latencies)
             rates.push(rate)
             break
           }
@@ -517,6 +523,14 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   lines.push(
     `  (every answer of the paced rounds at ${FIXED_RATE ? `${FIXED_RATE} req/s` : rateRange}, ${fmt(ROUNDS * PACED_SECONDS, 0)} s per full server; p99.9 ${fmt(pooled(tWritten, 0.999))} / ${fmt(pooled(tInfo, 0.999))} / ${fmt(pooled(tPg, 0.999))} ms, bare ${fmt(pooled(tBare, 0.999))} ms; the median of the rounds' own p99: ${fmt(rWritten.p99)} / ${fmt(rInfo.p99)} / ${fmt(rPg.p99)} ms, bare ${fmt(rBare.p99)} ms)`,
   )
+  // The control: bare /hello over the rounds paired with each full server's (same rates, right after each round, the
+  // same number of answers). A full server over the target whose control is over it too lost its rounds to the
+  // machine, not to its middleware.
+  const control = [tWritten, tInfo, tPg].map((t) => {
+    const all = pooledOf(t, t.pairedBareLatencies ?? [])
+    return quantile(all, all.length, 0.99)
+  })
+  lines.push(`  (the control, bare /hello in the rounds paired with each: p99 ${control.map((ms) => fmt(ms)).join(' / ')} ms)`)
   if (pacedLog.some((p) => p.discarded)) {
     const withEvery = [tWritten, tInfo, tPg, tBare].map((t) => {
       const all = pooledOf(t, t.everyPacedLatencies ?? [])
