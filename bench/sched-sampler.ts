@@ -24,7 +24,7 @@
  * into preallocated arrays; process.resourceUsage's small result object dies young.
  */
 import { closeSync, openSync, readSync } from 'node:fs'
-import { PerformanceObserver } from 'node:perf_hooks'
+import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { CLOCK_TICKS_PER_SECOND } from './machine-cpu.ts'
 
 const PERIOD_MS = 5
@@ -76,6 +76,9 @@ export interface SlowestWindow {
   memoryWorkSlowdown: number
   /** Milliseconds of the window in garbage-collection pauses of the main thread (`gc` performance entries). */
   collectionMs: number
+  /** The longest of those pauses, and its kind ('scavenge', 'mark-compact', 'incremental marking', 'weak callbacks'). */
+  longestCollectionMs: number
+  longestCollectionKind: string
   /** Where the window starts, ms after the span's start. */
   atMs: number
   /** Share of the window the client's main thread ran, and waited for a CPU (NaN without a client pid). */
@@ -120,6 +123,7 @@ const fixedWorkMs = new Float64Array(CAPACITY)
 const memoryWorkMs = new Float64Array(CAPACITY)
 const gcStart = new Float64Array(CAPACITY)
 const gcDuration = new Float64Array(CAPACITY)
+const gcKind = new Uint8Array(CAPACITY)
 const clientCpuNs = new Float64Array(CAPACITY)
 const clientWaitNs = new Float64Array(CAPACITY)
 const machineBusyTicks = new Float64Array(CAPACITY)
@@ -206,6 +210,7 @@ export function sampleScheduling(options: SamplingOptions = {}): (span?: Span) =
     for (const entry of entries) {
       if (collections === CAPACITY) break
       gcStart[collections] = entry.startTime
+      gcKind[collections] = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0
       gcDuration[collections++] = entry.duration
     }
   }
@@ -322,6 +327,7 @@ function slowestWindow(first: number, last: number, collections: number, spanSta
       fixedWorkSlowdown: medianOf(fixedWorkMs.subarray(i, j)) / spanFixedWork,
       memoryWorkSlowdown: medianOf(memoryWorkMs.subarray(i, j)) / spanMemoryWork,
       collectionMs: collectionMsBetween(at[i]!, at[j]!, collections),
+      ...longestCollectionBetween(at[i]!, at[j]!, collections),
       atMs: at[i]! - spanStart,
       clientCpu: (clientCpuNs[j]! - clientCpuNs[i]!) / 1e6 / ms,
       clientWait: (clientWaitNs[j]! - clientWaitNs[i]!) / 1e6 / ms,
@@ -357,6 +363,20 @@ function peakOthers(first: number, last: number): number {
 }
 
 /** Pause time of the collections that started in [from, to) (performance.now() times). */
+/** perf_hooks' gc entry kinds (`constants.NODE_PERFORMANCE_GC_*`). */
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+}
+
+function longestCollectionBetween(from: number, to: number, collections: number): { longestCollectionMs: number; longestCollectionKind: string } {
+  let longest = -1
+  for (let k = 0; k < collections; k++) if (gcStart[k]! >= from && gcStart[k]! < to && (longest < 0 || gcDuration[k]! > gcDuration[longest]!)) longest = k
+  return longest < 0 ? { longestCollectionMs: 0, longestCollectionKind: 'none' } : { longestCollectionMs: gcDuration[longest]!, longestCollectionKind: GC_KINDS[gcKind[longest]!] ?? `kind ${gcKind[longest]}` }
+}
+
 function collectionMsBetween(from: number, to: number, collections: number): number {
   let ms = 0
   for (let k = 0; k < collections; k++) if (gcStart[k]! >= from && gcStart[k]! < to) ms += gcDuration[k]!
