@@ -51,7 +51,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { alone, productionSecrets, cleanEnv, cpuSeconds, descendants, forkChild, median, NPM_START_NODE_FLAGS, quantile, quantilesInPlace, recordForReplay, ROOT, sleep, startChildServer, startPacedClient, turningOrder, type ChildServer, type PacedClient } from './lib.ts'
-import { busiestOthers, pagingCounters, processCpu, processStat, type PagingCounters } from './machine-cpu.ts'
+import { busiestOthers, CLOCK_TICKS_PER_SECOND, pagingCounters, processCpu, processStat, type PagingCounters } from './machine-cpu.ts'
 import type { SlowestWindow } from './sched-sampler.ts'
 import { measureStart, type StartupRun } from './startup.ts'
 
@@ -365,15 +365,16 @@ async function paced(client: PacedClient, target: Target, rate: number, seconds 
   const ours = new Set([process.pid, client.pid, pid, ...descendants(pid)])
   const othersBefore = processCpu()
   const pagingBefore = pagingCounters()
-  const cpuBefore = cpuSeconds(pid)
-  const faultsBefore = processStat(pid).minorFaults ?? 0
+  // The server's CPU ticks and page faults, from one read of /proc/<pid>/stat on each side of the round.
+  const serverBefore = processStat(pid)
   const clientCpuBefore = cpuSeconds(client.pid)
   const ownCpuBefore = process.cpuUsage()
   const wallBefore = performance.now()
   const result = await client.run({ port: target.server!.port, path: target.path, rate, seconds, connections: CONNECTIONS })
   const wall = (performance.now() - wallBefore) / 1000
-  const cpu = cpuSeconds(pid) - cpuBefore
-  const serverMinorFaults = (processStat(pid).minorFaults ?? 0) - faultsBefore
+  const serverAfter = processStat(pid)
+  const cpu = (serverAfter.ticks - serverBefore.ticks) / CLOCK_TICKS_PER_SECOND
+  const serverMinorFaults = serverAfter.minorFaults - serverBefore.minorFaults
   const clientCpu = cpuSeconds(client.pid) - clientCpuBefore
   const ownCpu = process.cpuUsage(ownCpuBefore)
   const others = busiestOthers(othersBefore, processCpu(), ours, wall)
@@ -519,6 +520,10 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
     }
     return all
   }
+  const p99Of = (t: Target, rounds: Float64Array[]) => {
+    const all = pooledOf(t, rounds)
+    return quantile(all, all.length, 0.99)
+  }
   const pooledLatencies = new Map(targets.map((t) => [t, pooledOf(t)]))
   const pooled = (t: Target, q: number) => quantile(pooledLatencies.get(t)!, pooledLatencies.get(t)!.length, q)
   const [p99Written, p99Info, p99Bare, p99Pg] = [tWritten, tInfo, tBare, tPg].map((t) => pooled(t, 0.99)) as [number, number, number, number]
@@ -531,16 +536,10 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   // The control: bare /hello over the rounds paired with each full server's (same rates, right after each round, the
   // same number of answers). A full server over the target whose control is over it too lost its rounds to the
   // machine, not to its middleware.
-  const control = [tWritten, tInfo, tPg].map((t) => {
-    const all = pooledOf(t, t.pairedBareLatencies ?? [])
-    return quantile(all, all.length, 0.99)
-  })
+  const control = [tWritten, tInfo, tPg].map((t) => p99Of(t, t.pairedBareLatencies ?? []))
   lines.push(`  (the control, bare /hello in the rounds paired with each: p99 ${control.map((ms) => fmt(ms)).join(' / ')} ms)`)
   if (pacedLog.some((p) => p.discarded)) {
-    const withEvery = [tWritten, tInfo, tPg, tBare].map((t) => {
-      const all = pooledOf(t, t.everyPacedLatencies ?? [])
-      return quantile(all, all.length, 0.99)
-    })
+    const withEvery = [tWritten, tInfo, tPg, tBare].map((t) => p99Of(t, t.everyPacedLatencies ?? []))
     lines.push(`  (with the rounds not counted too: p99 ${withEvery.slice(0, 3).map((ms) => fmt(ms)).join(' / ')} ms, bare ${fmt(withEvery[3]!)} ms)`)
   }
   // What the server's threads did in the 50 ms of the schedule that took fewest requests (bench/sched-sampler.ts):

@@ -23,7 +23,7 @@ export interface ProcessStat {
 export type CpuSnapshot = Map<number, ProcessStat>
 
 /** A process's /proc/<pid>/stat: its name and CPU ticks (throws if the process is gone). */
-export function processStat(pid: number): ProcessStat {
+export function processStat(pid: number): Required<ProcessStat> {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const close = stat.lastIndexOf(')')
   // After "pid (name) ": state, ppid, … minflt is the 8th field, utime the 12th, stime the 13th, cutime and cstime

@@ -326,8 +326,7 @@ function slowestWindow(first: number, last: number, collections: number, spanSta
       roundCpuUsPerRequest,
       fixedWorkSlowdown: medianOf(fixedWorkMs.subarray(i, j)) / spanFixedWork,
       memoryWorkSlowdown: medianOf(memoryWorkMs.subarray(i, j)) / spanMemoryWork,
-      collectionMs: collectionMsBetween(at[i]!, at[j]!, collections),
-      ...longestCollectionBetween(at[i]!, at[j]!, collections),
+      ...collectionsBetween(at[i]!, at[j]!, collections),
       atMs: at[i]! - spanStart,
       clientCpu: (clientCpuNs[j]! - clientCpuNs[i]!) / 1e6 / ms,
       clientWait: (clientWaitNs[j]! - clientWaitNs[i]!) / 1e6 / ms,
@@ -362,7 +361,6 @@ function peakOthers(first: number, last: number): number {
   return peak
 }
 
-/** Pause time of the collections that started in [from, to) (performance.now() times). */
 /** perf_hooks' gc entry kinds (`constants.NODE_PERFORMANCE_GC_*`). */
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
@@ -371,16 +369,17 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
 }
 
-function longestCollectionBetween(from: number, to: number, collections: number): { longestCollectionMs: number; longestCollectionKind: string } {
-  let longest = -1
-  for (let k = 0; k < collections; k++) if (gcStart[k]! >= from && gcStart[k]! < to && (longest < 0 || gcDuration[k]! > gcDuration[longest]!)) longest = k
-  return longest < 0 ? { longestCollectionMs: 0, longestCollectionKind: 'none' } : { longestCollectionMs: gcDuration[longest]!, longestCollectionKind: GC_KINDS[gcKind[longest]!] ?? `kind ${gcKind[longest]}` }
-}
-
-function collectionMsBetween(from: number, to: number, collections: number): number {
+/** Pause time of the collections that started in [from, to) (performance.now() times), and the longest one's. */
+function collectionsBetween(from: number, to: number, collections: number): Pick<SlowestWindow, 'collectionMs' | 'longestCollectionMs' | 'longestCollectionKind'> {
   let ms = 0
-  for (let k = 0; k < collections; k++) if (gcStart[k]! >= from && gcStart[k]! < to) ms += gcDuration[k]!
-  return ms
+  let longest = -1
+  for (let k = 0; k < collections; k++) {
+    if (gcStart[k]! < from || gcStart[k]! >= to) continue
+    ms += gcDuration[k]!
+    if (longest < 0 || gcDuration[k]! > gcDuration[longest]!) longest = k
+  }
+  if (longest < 0) return { collectionMs: 0, longestCollectionMs: 0, longestCollectionKind: 'none' }
+  return { collectionMs: ms, longestCollectionMs: gcDuration[longest]!, longestCollectionKind: GC_KINDS[gcKind[longest]!] ?? `kind ${gcKind[longest]}` }
 }
 
 function medianOf(values: Float64Array): number {
