@@ -43,6 +43,9 @@ describe('sampleScheduling', () => {
     // The fixed work's time against its median over the span: a ratio, whatever this machine's speed.
     expect(inWhole!.fixedWorkSlowdown).toBeGreaterThan(0)
     expect(Number.isFinite(inWhole!.fixedWorkSlowdown)).toBe(true)
+    // The same for the walk through memory.
+    expect(inWhole!.memoryWorkSlowdown).toBeGreaterThan(0)
+    expect(Number.isFinite(inWhole!.memoryWorkSlowdown)).toBe(true)
   })
 
   it('counts the collections that paused the thread inside the window', async () => {
@@ -58,6 +61,10 @@ describe('sampleScheduling', () => {
     }
     const window = stop({ from, to: performance.timeOrigin + performance.now() })
     expect(window!.collectionMs).toBeGreaterThan(0)
+    // The longest pause is one of them, named by its kind.
+    expect(window!.longestCollectionMs).toBeGreaterThan(0)
+    expect(window!.longestCollectionMs).toBeLessThanOrEqual(window!.collectionMs)
+    expect(['scavenge', 'mark-compact', 'incremental marking', 'weak callbacks']).toContain(window!.longestCollectionKind)
   })
 
   it('shows a stretch in which the thread idled as idle: no requests, little CPU', async () => {
