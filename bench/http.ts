@@ -441,7 +441,8 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
         lpad(String(r.failures), 6) +
         (r.loopMaxMs === undefined ? '' : lpad(fmt(r.loopMaxMs, 1), 9)) +
         (r.openingMs === undefined ? '' : lpad(fmt(r.openingMs, 1), 9)) +
-        (r.slowest === undefined ? '' : lpad(fmt(r.slowest.othersPeak * 100, 0), 10) + lpad(fmt(r.slowest.roundStatements, 0), 7)),
+        (r.slowest === undefined ? '' : lpad(fmt(r.slowest.othersPeak * 100, 0), 10) + lpad(fmt(r.slowest.roundStatements, 0), 7)) +
+        (r.serverMinorFaults === undefined ? '' : lpad(fmt(r.serverMinorFaults, 0), 8)),
     )
   const medianRound = (rounds: Round[]): Round => ({
     rps: median(rounds.map((r) => r.rps)),
@@ -479,7 +480,7 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   const medians = targets.map((t) => medianRound(t.rounds))
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, medians[i]!)
   lines.push('')
-  header('paced', lpad('loop ms', 9) + lpad('open ms', 9) + lpad('others %', 10) + lpad('stmts', 7))
+  header('paced', lpad('loop ms', 9) + lpad('open ms', 9) + lpad('others %', 10) + lpad('stmts', 7) + lpad('faults', 8))
   for (const p of pacedLog) row(`${p.round}${p.discarded ? ' *' : ''}`, p.target.name, p.result)
   const pacedMedians = targets.map((t) => medianRound(t.paced))
   for (let i = 0; i < targets.length; i++) row('median', targets[i]!.name, pacedMedians[i]!)
@@ -497,6 +498,9 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   lines.push('  the first connect to the last of those answers, not in the latencies (median row: the median). The p99 is of a steady load.')
   lines.push('stmts: database statements the server ran during the round — its background work (/health/live runs none): the event')
   lines.push('  dispatcher, and the minute\'s maintenance (about 8 statements; on PGlite ~20 ms of its thread and 3–10 ms of the main one).')
+  lines.push('faults: the server\'s minor page faults in the round. Thousands mean V8 had given back half its young generation — it')
+  lines.push('  does at a collection that finds under 1,000 bytes/ms allocated since the one before, as after the server sat stopped')
+  lines.push('  while the others ran — and the round touched those pages again, in its collections and allocations.')
 
   const [mWritten, mInfo, mBare, mPg, mReplay] = medians as [Round, Round, Round, Round, Round]
   const [rWritten, rInfo, rBare, rPg, rReplay] = pacedMedians as [Round, Round, Round, Round, Round]
