@@ -41,7 +41,7 @@
  * Env: BENCH_DURATION (s per saturation round, default 10), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50), BENCH_RATE
  * (req/s of every paced round instead of the probes), BENCH_PROBE_SECONDS (2), BENCH_PACED_SECONDS (5),
  * BENCH_SLICES (of the throughput verdict, 10), BENCH_SLICE_SECONDS (3),
- * BENCH_IDLE_SECONDS (15; 0 skips), BENCH_LEAD_IN_SECONDS (1.5; uncounted load before each paced round), BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full
+ * BENCH_IDLE_SECONDS (15; 0 skips), BENCH_STARTS (3 cold + 3 warm; 0 skips), BENCH_PROFILE=1 (--cpu-prof of the full
  * server into .tmp/bench-profile).
  */
 import autocannon from 'autocannon'
@@ -77,15 +77,6 @@ const PROFILE = process.env.BENCH_PROFILE === '1'
  * sat stopped during the others' turns.
  */
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 15)
-/**
- * Uncounted load at a paced round's rate right before it, in seconds. The server has just been resumed after sitting
- * stopped through the others' turns (7–40 s in which V8 saw nothing allocated), so its first scavenge shrinks the
- * young generation, and the next ones fault its pages in again and regrow it: 5–27 ms scavenges with thousands of
- * page faults, which a steady load at half capacity never has (run 11 of stop 35: bare replay r2, 10,623 faults and a
- * 21 ms scavenge, p99 12.4 ms). A full server's probe did this for it; bare /hello and the replay had no such
- * lead-in. Quiet spells are measured on their own (IDLE_SECONDS).
- */
-const LEAD_IN_SECONDS = Number(process.env.BENCH_LEAD_IN_SECONDS ?? 1.5)
 /**
  * A full server's paced round counts only if the server stayed under this share of a core: at half of what the probe
  * reached it uses 0.4–0.7 (a request costs more CPU at a lower rate: fewer answers share a wake-up). Above it the
@@ -264,11 +255,7 @@ async function main() {
           const ran: Array<{ target: Target; result: Round; latencies: Float64Array }> = []
           for (const t of full === onPostgres ? [full, bare, replay] : [full, bare]) {
             log(`paced ${r + 1}/${ROUNDS}, ${rate} req/s${FIXED_RATE ? '' : ` (probe ${capacity.toFixed(0)} req/s)`}, ${PACED_SECONDS} s: ${t.name}`)
-            const measured = await alone(servers, t.server!, async () => {
-              if (LEAD_IN_SECONDS > 0) await pacedClient!.run({ port: t.server!.port, path: t.path, rate, seconds: LEAD_IN_SECONDS, connections: CONNECTIONS })
-              return paced(pacedClient!, t, rate)
-            })
-            ran.push({ target: t, ...measured })
+            ran.push({ target: t, ...(await alone(servers, t.server!, () => paced(pacedClient!, t, rate))) })
           }
           // Half of the probe was not half of what the machine could do during the round: run the pair again.
           const overloaded = !FIXED_RATE && ran[0]!.result.cpu > MAX_PACED_CPU
@@ -479,8 +466,7 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   lines.push(`Saturation: autocannon, as fast as answers come. Paced: requests spread evenly over the ${CONNECTIONS} connections at half of`)
   lines.push(`  what a ${PROBE_SECONDS} s saturation probe of the full server reached just before its round (${FIXED_RATE ? `BENCH_RATE: ${FIXED_RATE}` : rateRange}); bare`)
   lines.push(`  /hello (and the replay, after the PostgreSQL server) at the same rate right after; ${ROUNDS} rounds × ${PACED_SECONDS} s per full server, after`)
-  lines.push(`  a ${WARMUP} s paced warm-up of every server; each round after ${LEAD_IN_SECONDS} s of uncounted load at its rate (the server was`)
-  lines.push(`  just resumed: see LEAD_IN_SECONDS). Each request counts from the client's timer turn that found it due,`)
+  lines.push(`  a ${WARMUP} s paced warm-up of every server. Each request counts from the client's timer turn that found it due,`)
   lines.push(`  sent at once or queued behind busy connections: a stall of the server is charged, one of the client's is not (bench/paced-load.ts).`)
   lines.push(`Throughput verdict: ${SLICES} slices of ${SLICE_SECONDS} s, the four servers back to back in turning order; the median of the`)
   lines.push('  per-slice full/bare ratios (the rounds below put a full round and its bare one up to 80 s apart).')
