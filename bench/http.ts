@@ -500,9 +500,9 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   lines.push('  the first connect to the last of those answers, not in the latencies (median row: the median). The p99 is of a steady load.')
   lines.push('stmts: database statements the server ran during the round — its background work (/health/live runs none): the event')
   lines.push('  dispatcher, and the minute\'s maintenance (about 8 statements; on PGlite ~20 ms of its thread and 3–10 ms of the main one).')
-  lines.push('faults: the server\'s minor page faults in the round. Thousands mean V8 had given back half its young generation — it')
-  lines.push('  does at a collection that finds under 1,000 bytes/ms allocated since the one before, as after the server sat stopped')
-  lines.push('  while the others ran — and the round touched those pages again, in its collections and allocations.')
+  lines.push('faults: the server\'s minor page faults in the round. Thousands mean V8 had resized its young generation or given back')
+  lines.push('  its spare half — it does at a collection that finds under 1,000 bytes/ms allocated since the one before, as after the')
+  lines.push('  server sat stopped while the others ran — and the round touched those pages again, in its collections and allocations.')
 
   const [mWritten, mInfo, mBare, mPg, mReplay] = medians as [Round, Round, Round, Round, Round]
   const [rWritten, rInfo, rBare, rPg, rReplay] = pacedMedians as [Round, Round, Round, Round, Round]
