@@ -492,7 +492,8 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   // others' usual peak is 30–60% (10 ms ticks, the client's own GC and libuv threads, kworkers) — and a third try,
   // counted whatever happens in it, met the minute's Erlang VM (27.7 ms): the counted p99 came out worse than all rounds'.
   lines.push(`others %: the most that processes other than the server and the client's main thread used in any 100 ms of the round, % of a vCPU`)
-  lines.push(`  (this machine also starts an Erlang VM every minute, which takes most of both vCPUs for about half a second: 80–144%).`)
+  lines.push(`  (this machine's RabbitMQ also starts an Erlang VM every minute to check on epmd, which takes most of both vCPUs for`)
+  lines.push(`  about half a second: 80–144%).`)
   lines.push('loop ms: the longest gap between turns of a 1 ms timer in the server during the round (its own event loop standing still;')
   lines.push('  median row: the longest of the rounds). A p99 above it was no single stall of the server: a queue, or the client, kernel, VM;')
   lines.push('  the rounds over the target below also give the client\'s own longest gap (bench/paced-client.ts).')
