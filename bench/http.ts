@@ -72,9 +72,9 @@ const PROFILE = process.env.BENCH_PROFILE === '1'
  * spells, and the rounds above never let one be quiet for long: in a scratch run (stop 33) V8's memory reducer gave
  * heap pages back after 15 s idle, and the next burst faulted up to 7,303 of them in again, p99 up to 87 ms. With
  * the reducer off (npm start's flags since), the first burst after 15 s still faults 3.6–24k pages in bare and full
- * servers alike: V8 also shrinks the young generation at a scavenge that finds under 1,000 bytes/ms allocated since
- * the one before, and gives its spare half back (README, Node). A server's quiet spell here is this plus the time it
- * sat stopped during the others' turns.
+ * servers alike: at a scavenge that finds under 1,000 bytes/ms allocated since the one before, V8 shrinks the young
+ * generation to its floor (npm start's floor is its ceiling) and gives its spare semi-space back (README, Node). A
+ * server's quiet spell here is this plus the time it sat stopped during the others' turns.
  */
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 15)
 /**

@@ -37,9 +37,9 @@ describe('settleTimerShape', () => {
     // At most the code whose own type feedback had seen only whole numbers: the Timeout constructor (settling's
     // setInterval ran before V8 gave it a feedback vector) and setTimeout, which only the script calls ("not a Smi" at
     // its delay), or the script's own functions where V8 inlined them (usually `make`; a CI run optimised setTimeout
-    // on its own and deoptimised it by that name). The loops sit in named functions because the module body, when V8 compiles a loop
-    // of it on stack, is anonymous — a CI run saw exactly that and the check could not tell it apart. The timer lists
-    // (insert, append, remove), which settling is for, are never in this set.
+    // on its own and deoptimised it by that name). The loops sit in named functions because the module body, when V8
+    // compiles a loop of it on stack, is anonymous — a CI run saw exactly that and the check could not tell it apart.
+    // The timer lists (insert, append, remove), which settling is for, are never in this set.
     const scriptsOwn = new Set(['Timeout', 'setTimeout', 'make', 'warmUp', 'afterFractional'])
     expect(settled.filter((name) => !scriptsOwn.has(name))).toEqual([])
   })
