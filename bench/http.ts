@@ -54,6 +54,7 @@ import { alone, productionSecrets, cleanEnv, cpuSeconds, descendants, forkChild,
 import { busiestOthers, CLOCK_TICKS_PER_SECOND, pagingCounters, processCpu, processStat, type PagingCounters } from './machine-cpu.ts'
 import type { SlowestWindow } from './sched-sampler.ts'
 import { measureStart, type StartupRun } from './startup.ts'
+import type { IdleTick } from './in-process.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -154,6 +155,7 @@ interface InProcess {
   fullDebug: number
   fullInfo: number
   bare: number
+  idleTick: IdleTick
 }
 
 const log = (line: string) => process.stderr.write(line + '\n')
@@ -500,7 +502,8 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   lines.push(`open ms: before its schedule the client opens its ${CONNECTIONS} connections and has each answer once, all at once; the time from`)
   lines.push('  the first connect to the last of those answers, not in the latencies (median row: the median). The p99 is of a steady load.')
   lines.push('stmts: database statements the server ran during the round — its background work (/health/live runs none): the event')
-  lines.push('  dispatcher, and the minute\'s maintenance (about 8 statements; on PGlite ~20 ms of its thread and 3–10 ms of the main one).')
+  lines.push('  dispatcher (its push ownership renewed every 10 s, a poll every 30 s), the notification worker\'s round (every 30 s when')
+  lines.push('  idle), and the minute\'s maintenance (6 when nothing is due; its cost: "an idle minute\'s maintenance" below).')
   lines.push('faults: the server\'s minor page faults in the round. Thousands mean V8 had resized its young generation or given back')
   lines.push('  its spare half — it does at a collection that finds under 1,000 bytes/ms allocated since the one before, as after the')
   lines.push('  server sat stopped while the others ran — and the round touched those pages again, in its collections and allocations.')
@@ -603,6 +606,10 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
   }
   lines.push(
     `JavaScript per request, in-process       full ${fmt(inProcess.fullDebug, 1)} µs (log written), ${fmt(inProcess.fullInfo, 1)} µs (info); bare ${fmt(inProcess.bare, 1)} µs  (no sockets, min of 7 × 10k)`,
+  )
+  const tick = inProcess.idleTick
+  lines.push(
+    `an idle minute's maintenance, PGlite     ${fmt(tick.wallMs)} ms, main thread ${fmt(tick.mainMs)} ms, ${fmt(tick.statements, 0)} statements = ${fmt(tick.wallMs / tick.selectOneWallMs, 1)}× / ${fmt(tick.mainMs / tick.selectOneMainMs, 1)}× a \`select 1\` (${fmt(tick.selectOneWallMs)} / ${fmt(tick.selectOneMainMs)} ms)  (in-process, warm, median of 100)`,
   )
 
   if (startups.cold.length) {

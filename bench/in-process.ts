@@ -4,10 +4,12 @@
  * routing, every middleware, logging and response serialisation, but no kernel and no client. CPU time, minimum of
  * several repetitions: on a shared machine this is the stable number to compare runs with.
  *
- * Reports { fullDebug, fullInfo, bare } in µs per request over IPC. Full-app logs go to stdout (= /dev/null).
+ * Reports { fullDebug, fullInfo, bare } in µs per request over IPC, and what an idle minute's maintenance costs
+ * (`idleTick`, below). Full-app logs go to stdout (= /dev/null).
  */
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Duplex } from 'node:stream'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,7 +19,10 @@ import { buildServerDeps } from '../src/runtime/server-deps.node.ts'
 import { createApp } from '../src/app.ts'
 import { nodeResponseHeaders } from '../src/runtime/node-response-headers.ts'
 import { nodeRawHeaders } from '../src/runtime/node-request-headers.ts'
-import { productionSecrets } from './lib.ts'
+import { sql } from 'drizzle-orm'
+import type { Deps } from '../src/deps.ts'
+import { runMinuteMaintenance } from '../src/maintenance.ts'
+import { median, productionSecrets } from './lib.ts'
 
 class DiscardingSocket extends Duplex {
   override _read() {}
@@ -60,7 +65,53 @@ async function cpuPerRequest(fetch: Fetch, path: string, requests = 10_000, repe
   return best
 }
 
-async function fullApp(level: string): Promise<number> {
+/**
+ * The minute's maintenance on a server with nothing due (src/maintenance.ts), against one `select 1` round trip on the
+ * same database in the same run: wall time (what the PGlite thread and the driver add) and the main thread's CPU
+ * (what requests in flight wait behind). Medians of `ticks` after a warm-up; warm code, where a real tick, a minute
+ * apart, also pays for colder code.
+ */
+export interface IdleTick {
+  wallMs: number
+  mainMs: number
+  statements: number
+  selectOneWallMs: number
+  selectOneMainMs: number
+}
+
+async function idleTick(deps: Deps, ticks = 100): Promise<IdleTick> {
+  const statements = deps.metrics.histogram('db_query_duration_seconds', '')
+  const counted = () => statements.counts().reduce((n, { count }) => n + count, 0)
+  const selectOne = () => deps.db.orm.execute(sql`select 1`)
+  const measure = async (run: () => Promise<unknown>) => {
+    for (let i = 0; i < 20; i++) await run()
+    const walls: number[] = []
+    const mains: number[] = []
+    const before = counted()
+    for (let i = 0; i < ticks; i++) {
+      const main = mainThreadMs()
+      const start = performance.now()
+      await run()
+      walls.push(performance.now() - start)
+      mains.push(mainThreadMs() - main)
+    }
+    return { wallMs: median(walls), mainMs: median(mains), statements: (counted() - before) / ticks }
+  }
+  const tick = await measure(() => runMinuteMaintenance(deps))
+  const one = await measure(selectOne)
+  return { ...tick, selectOneWallMs: one.wallMs, selectOneMainMs: one.mainMs }
+}
+
+/** This thread's CPU so far, in ms (Linux: the thread group leader's schedstat; NaN elsewhere). */
+function mainThreadMs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+  } catch {
+    return NaN
+  }
+}
+
+async function fullApp(level: string, measureTick = false): Promise<{ cpuUs: number; tick?: IdleTick }> {
   const dir = await mkdtemp(join(tmpdir(), 'kamhub-bench-'))
   const { deps, close } = await buildServerDeps({
     NODE_ENV: 'production',
@@ -71,7 +122,8 @@ async function fullApp(level: string): Promise<number> {
     EVENTS_DISPATCHER: 'false', // background polling would be billed to the requests
   })
   try {
-    return await cpuPerRequest(createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch, '/health/live')
+    const cpuUs = await cpuPerRequest(createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch, '/health/live')
+    return measureTick ? { cpuUs, tick: await idleTick(deps) } : { cpuUs }
   } finally {
     await close()
     await rm(dir, { recursive: true, force: true })
@@ -79,5 +131,7 @@ async function fullApp(level: string): Promise<number> {
 }
 
 const bare = new Hono().get('/hello', (c) => c.text('Hello'))
-const result = { fullDebug: await fullApp('debug'), fullInfo: await fullApp('info'), bare: await cpuPerRequest(bare.fetch, '/hello') }
+const debug = await fullApp('debug')
+const info = await fullApp('info', true)
+const result = { fullDebug: debug.cpuUs, fullInfo: info.cpuUs, bare: await cpuPerRequest(bare.fetch, '/hello'), idleTick: info.tick! }
 process.send!(result, () => process.exit(0))

@@ -7,8 +7,10 @@
  *                  cancelled (full refunds); finished departures complete their bookings; authorized payments
  *                  due for capture are captured; payments no webhook settled are fetched back (reconciliation)
  *                  notifications: the operator manifests whose evening-before has come are queued, critical alerts
- *                  not confirmed delivered escalate, due notifications are sent (servers also run the queue when
- *                  kicked and when its next row falls due; Workers only here, from the cron trigger)
+ *                  not confirmed delivered escalate, due notifications are sent (on Workers, from the cron trigger;
+ *                  servers' notification worker runs the queue when kicked and when its next row falls due)
+ *                  Most minutes none of this finds work, and each step says so with one plain read: a transaction
+ *                  opens only when something is due.
  *   every hour   — expired Idempotency-Keys are pruned; operator earnings past their hold become available;
  *                  in the hour PAYOUT_RUN_HOUR_UTC, the daily payout run (a second run in the same hour pays nothing
  *                  twice: payouts lock per operator and pay only what is available)
@@ -28,6 +30,14 @@ export async function runMinuteMaintenance(deps: Deps): Promise<Record<string, n
   const paymentsCaptured = await capturePayments(deps, now)
   const paymentsReconciled = await reconcilePayments(deps, now)
   const manifestsQueued = await queueOperatorManifests(deps, now)
+  // A server's notification worker owns the queue (it wakes when a row falls due): running it here as well would
+  // only repeat its reads, so the minute just wakes it for the manifests it queued. The Worker runtime has no worker:
+  // its cron runs the queue here.
+  const worker = deps.notifications?.kick
+  if (worker) {
+    if (manifestsQueued) worker()
+    return { ...booking, paymentsCaptured, paymentsReconciled, manifestsQueued }
+  }
   const notifications = await runNotificationQueue(deps, now)
   return { ...booking, paymentsCaptured, paymentsReconciled, manifestsQueued, ...notifications }
 }

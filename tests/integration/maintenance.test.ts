@@ -1,14 +1,17 @@
 /**
- * The periodic work every runtime runs (src/maintenance.ts): the minute sweep expires holds; the hourly one prunes
- * expired idempotency keys, releases earnings, and pays operators out once a day, in the hour PAYOUT_RUN_HOUR_UTC.
+ * The periodic work every runtime runs (src/maintenance.ts): the minute sweep expires holds (and, when nothing is
+ * due, finds that out without a transaction); the hourly one prunes expired idempotency keys, releases earnings, and
+ * pays operators out once a day, in the hour PAYOUT_RUN_HOUR_UTC.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { sql } from 'drizzle-orm'
 import { startTestApp, type TestApp } from '../support/app.ts'
 import { queryRows } from '../../src/core/db/index.ts'
 import { runHourlyMaintenance, runMinuteMaintenance } from '../../src/maintenance.ts'
 import { balances } from '../../src/pillars/partner/ledger/earnings.ts'
 import { fakePayoutProvider, operatorWithAvailable } from './ledger/support.ts'
+import { paymentsRegistry } from '../../src/pillars/booking/payments/registry.ts'
+import { runNotificationQueue } from '../../src/pillars/engagement/notifications/worker.ts'
 
 let now = new Date('2026-07-02T01:30:00Z')
 let t: TestApp
@@ -52,5 +55,35 @@ describe('minute maintenance', () => {
   it('runs the booking sweeps and the payment steps, and reports what it did', async () => {
     const report = await runMinuteMaintenance(t.deps)
     expect(report).toMatchObject({ expired: expect.any(Number), cancelledDepartures: expect.any(Number), completed: expect.any(Number) })
+  })
+})
+
+describe('an idle minute', () => {
+  it('opens no transaction: each step finds nothing with one plain read, and a server leaves the queue to its worker', async () => {
+    let kicks = 0
+    const onServer = {
+      ...t.deps,
+      payments: paymentsRegistry(t.deps.config),
+      notifications: { channels: { email: [], sms: [], push: [], emailFrom: 'KamHub <noreply@kamhub.test>', devInbox: false }, kick: () => void kicks++ },
+    }
+    await runMinuteMaintenance(onServer) // the pool's connection open (postgres.js reads the type catalogue on connect)
+    const histogram = t.deps.metrics.histogram('db_query_duration_seconds', '')
+    const statements = () => histogram.counts().reduce((n, { count }) => n + count, 0)
+    const transaction = vi.spyOn(t.deps.db.orm, 'transaction')
+    try {
+      const before = statements()
+      expect(await runMinuteMaintenance(onServer)).toEqual({ expired: 0, cancelledDepartures: 0, completed: 0, paymentsCaptured: 0, paymentsReconciled: 0, manifestsQueued: 0 })
+      // due holds, underfilled departures, finished departures, due captures, stale payments, manifests due
+      expect(statements() - before).toBe(6)
+      expect(transaction).not.toHaveBeenCalled()
+      expect(kicks).toBe(0)
+      // the worker's own idle round: the escalation's peek and the claim, which finds no row
+      const roundBefore = statements()
+      expect(await runNotificationQueue(onServer, now)).toMatchObject({ notificationsEscalated: 0, notificationsSent: 0 })
+      expect(statements() - roundBefore).toBe(2)
+      expect(transaction).not.toHaveBeenCalled()
+    } finally {
+      transaction.mockRestore()
+    }
   })
 })

@@ -63,6 +63,33 @@ export async function transition(tx: Executor, id: string, from: BookingStatus[]
 }
 
 /**
+ * The sweeps' conditions, each shared by the sweep's locking read and its peek: most minutes nothing is due, and a
+ * plain read says so in one round trip where the locking read needs a transaction around it (BEGIN and COMMIT are
+ * two more, and on the embedded PGlite every round trip is the server's one database session).
+ */
+const dueHold = (now: Date) => and(eq(bookings.status, 'held'), lte(bookings.expiresAt, now))
+const finishedBooking = (now: Date) =>
+  and(eq(bookings.status, 'confirmed'), sql`${departures.startsAt} + make_interval(mins => ${tours.durationMinutes}) <= ${now.toISOString()}::timestamptz`)
+
+/** Whether any hold is past expires_at (the sweep's peek: no lock, no transaction). */
+export async function anyDueHold(ex: Executor, now: Date): Promise<boolean> {
+  const rows = await ex.select({ id: bookings.id }).from(bookings).where(dueHold(now)).limit(1)
+  return rows.length > 0
+}
+
+/** Whether any confirmed booking's departure has ended (the sweep's peek: no lock, no transaction). */
+export async function anyFinishedBooking(ex: Executor, now: Date): Promise<boolean> {
+  const rows = await ex
+    .select({ id: bookings.id })
+    .from(bookings)
+    .innerJoin(departures, eq(departures.id, bookings.departureId))
+    .innerJoin(tours, eq(tours.id, bookings.tourId))
+    .where(finishedBooking(now))
+    .limit(1)
+  return rows.length > 0
+}
+
+/**
  * Due holds, oldest first, with their booking AND departure rows locked — skipping any row another transaction
  * holds. The sweep therefore never waits: it cannot deadlock with a departure cancellation (which locks the
  * departure, then its bookings) and leaves a booking being confirmed right now to that confirmation.
@@ -72,7 +99,7 @@ export async function lockDueHolds(tx: Executor, now: Date, limit: number): Prom
     .select({ booking: bookings })
     .from(bookings)
     .innerJoin(departures, eq(departures.id, bookings.departureId))
-    .where(and(eq(bookings.status, 'held'), lte(bookings.expiresAt, now)))
+    .where(dueHold(now))
     .orderBy(asc(bookings.expiresAt))
     .limit(limit)
     .for('update', { of: [bookings, departures], skipLocked: true })
@@ -86,12 +113,7 @@ export async function lockFinishedBookings(tx: Executor, now: Date, limit: numbe
     .from(bookings)
     .innerJoin(departures, eq(departures.id, bookings.departureId))
     .innerJoin(tours, eq(tours.id, bookings.tourId))
-    .where(
-      and(
-        eq(bookings.status, 'confirmed'),
-        sql`${departures.startsAt} + make_interval(mins => ${tours.durationMinutes}) <= ${now.toISOString()}::timestamptz`,
-      ),
-    )
+    .where(finishedBooking(now))
     .orderBy(asc(departures.startsAt))
     .limit(limit)
     .for('update', { of: bookings, skipLocked: true })

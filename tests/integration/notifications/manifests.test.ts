@@ -68,12 +68,19 @@ describe('operator manifest, the evening before', () => {
     await runMinuteMaintenance(t.deps)
     expect(await manifests()).toEqual([])
 
-    // 18:00: queued (and sent by the same step's queue run); the next minute's run, and one an hour later, add nothing
+    // 18:00: queued. On a server the minute wakes the queue worker, which sends it; on Workers (no worker, no kick)
+    // the cron's minute runs the queue itself — here the second, after checking the first. The next minute's run,
+    // and one an hour later, add nothing.
     moveClockTo(eveningBefore)
-    await runMinuteMaintenance(t.deps)
-    await runMinuteMaintenance(t.deps)
+    const kicks = t.kicks
+    expect(await runMinuteMaintenance(t.deps)).toMatchObject({ manifestsQueued: 1 })
+    expect(t.kicks).toBe(kicks + 1)
+    expect(await manifests()).toMatchObject([{ status: 'queued' }])
+    const onWorkers = { ...t.deps, notifications: { channels: t.deps.notifications!.channels } }
+    expect(await runMinuteMaintenance(onWorkers)).toMatchObject({ manifestsQueued: 0, notificationsSent: 1 })
     t.clock.advance(3600)
-    await runMinuteMaintenance(t.deps)
+    expect(await runMinuteMaintenance(t.deps)).toMatchObject({ manifestsQueued: 0 })
+    expect(t.kicks).toBe(kicks + 1)
     const rows = await manifests()
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({ user_id: userId(w.operator), channel: 'email', status: 'sent', provider: 'resend' })

@@ -209,14 +209,21 @@ export async function dueCaptures(ex: Executor, now: Date, limit: number): Promi
   return rows.map(fromRow)
 }
 
+/** Unsettled and not heard of for `olderThan`: shared by the claim and its peek. */
+const stale = (olderThan: Date) =>
+  sql`status in ('pending', 'requires_action', 'authorized') and coalesce(reconciled_at, updated_at) <= ${olderThan.toISOString()}::timestamptz`
+
+/** Whether any payment is stale (reconciliation's peek: most minutes none is, and the claim needs a transaction). */
+export async function anyStalePayment(ex: Executor, olderThan: Date): Promise<boolean> {
+  return (await queryRows(ex, sql`select 1 from payments where ${stale(olderThan)} limit 1`)).length > 0
+}
+
 /** Unsettled payments not heard of for `olderThan`, stamped as checked now so the next run moves on. */
 export async function claimStalePayments(tx: Executor, now: Date, olderThan: Date, limit: number): Promise<PaymentRow[]> {
   const rows = await queryRows<DbRow>(
     tx,
     sql`update payments set reconciled_at = ${now.toISOString()}::timestamptz
-        where id in (select id from payments
-                     where status in ('pending', 'requires_action', 'authorized')
-                       and coalesce(reconciled_at, updated_at) <= ${olderThan.toISOString()}::timestamptz
+        where id in (select id from payments where ${stale(olderThan)}
                      order by coalesce(reconciled_at, updated_at) limit ${limit} for update skip locked)
         returning *`,
   )

@@ -491,6 +491,7 @@ export async function capturePayments(deps: PaymentsDeps, now: Date, { limit = 1
 export async function reconcilePayments(deps: PaymentsDeps, now: Date, { limit = 100 } = {}): Promise<number> {
   if (!deps.payments) return 0
   const olderThan = new Date(now.getTime() - deps.config.PAYMENT_RECONCILE_AFTER_MINUTES * 60_000)
+  if (!(await repo.anyStalePayment(deps.db.orm, olderThan))) return 0
   const stale = await deps.db.orm.transaction((tx) => repo.claimStalePayments(tx, now, olderThan, limit))
   let changed = 0
   for (const payment of stale) {

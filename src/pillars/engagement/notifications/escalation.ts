@@ -13,14 +13,20 @@ import type { NotificationKind } from '../../../core/notifications/templates/ind
 import { ESCALATION } from './catalog.ts'
 import { enqueueNotification, type Contact } from './enqueue.ts'
 
+/** Not yet escalated, not delivered, and overdue or failed outright: shared by the sweep and its peek. */
+const escalationDue = (at: string) =>
+  sql`escalate_at is not null and escalated_at is null and status not in ('delivered', 'cancelled')
+      and (escalate_at <= ${at}::timestamptz or status in ('failed', 'dead'))`
+
 export async function escalateNotifications(deps: Pick<Deps, 'db' | 'config' | 'logger'>, now: Date, limit = 100): Promise<number> {
   const at = now.toISOString()
+  // Most rounds nothing is due: a plain read says so without the transaction the locking read needs.
+  if ((await queryRows(deps.db.orm, sql`select 1 from notifications where ${escalationDue(at)} limit 1`)).length === 0) return 0
   const escalated = await deps.db.orm.transaction(async (tx) => {
     const due = await queryRows<{ id: string; dedupe_key: string; user_id: string; channel: Channel; kind: NotificationKind; payload: unknown; subject_id: string | null }>(
       tx,
       sql`select id, dedupe_key, user_id, channel, kind, payload, subject_id from notifications
-          where escalate_at is not null and escalated_at is null and status not in ('delivered', 'cancelled')
-            and (escalate_at <= ${at}::timestamptz or status in ('failed', 'dead'))
+          where ${escalationDue(at)}
           order by escalate_at limit ${limit}
           for update skip locked`,
     )
