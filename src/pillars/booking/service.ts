@@ -335,8 +335,8 @@ export async function cancelUnderfilledDepartures(deps: BookingDeps, now: Date, 
 /**
  * held → expired for holds past expires_at, oldest first, at most `limit`: seats returned (never above capacity),
  * promo uses given back, booking.expired per booking (payments void the hold) — one transaction, opened only when a
- * plain read finds a hold due. Rows another
- * transaction holds (a confirmation in flight, a departure being cancelled) are skipped to the next run.
+ * plain read finds a hold due. Rows another transaction holds (a confirmation in flight, a departure being cancelled)
+ * are skipped to the next run.
  */
 export async function expireHolds(deps: BookingDeps, now: Date, limit = deps.config.BOOKING_MAINTENANCE_BATCH): Promise<number> {
   if (!(await repo.anyDueHold(deps.db.orm, now))) return 0
@@ -357,7 +357,7 @@ export async function expireHolds(deps: BookingDeps, now: Date, limit = deps.con
   return count
 }
 
-/** confirmed → completed for departures that have ended (start + duration), booking.completed each (a peek first, as above). */
+/** confirmed → completed for departures that have ended (start + duration), booking.completed each; a peek first. */
 export async function completeDepartures(deps: BookingDeps, now: Date, limit = deps.config.BOOKING_MAINTENANCE_BATCH): Promise<number> {
   if (!(await repo.anyFinishedBooking(deps.db.orm, now))) return 0
   const count = await deps.db.orm.transaction(async (tx) => {
