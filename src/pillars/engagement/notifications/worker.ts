@@ -1,9 +1,9 @@
 /**
  * Running the queue: one round (escalate what is overdue, then send batches until nothing is due or the round's
- * budget is spent) — what the minute maintenance runs on every runtime — and, for servers, a worker that runs a
- * round when kicked (a subscriber committed new rows) and otherwise sleeps until the queue's next row falls due,
- * at most NOTIFY_POLL_INTERVAL_MS, one round at a time. A reminder or a receipt then leaves within a moment, not at
- * the next minute.
+ * budget is spent) — what the Worker runtime's minute maintenance runs from its cron — and, for servers, a worker
+ * that runs a round when kicked (a subscriber committed new rows, the minute queued manifests) and otherwise sleeps
+ * until the queue's next row falls due, at most NOTIFY_POLL_INTERVAL_MS, one round at a time. A reminder or a
+ * receipt then leaves within a moment, not at the next minute.
  *
  * Why not a plain poll: on the embedded PGlite the database runs on the server's own thread, and a round that finds
  * nothing still cost ~14 ms of CPU per 2 s tick — idle CPU, and a stall of every request in flight. Sleeping until
