@@ -20,11 +20,7 @@ const { deps, start, settled, close } = await buildServerDeps(process.env)
 // Every statement is timed into this histogram (src/core/db/instrument.ts); /health/live runs none, so a statement
 // during a paced round is the server's background work: the dispatcher, the minute's maintenance, notifications.
 const statements = deps.metrics.histogram('db_query_duration_seconds', '')
-answerLoopStallRequests(() => {
-  let total = 0
-  for (const { count } of statements.counts()) total += count
-  return total
-})
+answerLoopStallRequests(() => statements.totalCount())
 let listening!: (port: number) => void
 const port = new Promise<number>((resolve) => (listening = resolve))
 const server = serve({ fetch: countingRequests(createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch), port: 0, hostname: '127.0.0.1' }, (info) => listening(info.port))

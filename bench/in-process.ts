@@ -81,13 +81,12 @@ export interface IdleTick {
 
 async function idleTick(deps: Deps, ticks = 100): Promise<IdleTick> {
   const statements = deps.metrics.histogram('db_query_duration_seconds', '')
-  const counted = () => statements.counts().reduce((n, { count }) => n + count, 0)
   const selectOne = () => deps.db.orm.execute(sql`select 1`)
   const measure = async (run: () => Promise<unknown>) => {
     for (let i = 0; i < 20; i++) await run()
     const walls: number[] = []
     const mains: number[] = []
-    const before = counted()
+    const before = statements.totalCount()
     for (let i = 0; i < ticks; i++) {
       const main = mainThreadMs()
       const start = performance.now()
@@ -95,23 +94,24 @@ async function idleTick(deps: Deps, ticks = 100): Promise<IdleTick> {
       walls.push(performance.now() - start)
       mains.push(mainThreadMs() - main)
     }
-    return { wallMs: median(walls), mainMs: median(mains), statements: (counted() - before) / ticks }
+    return { wallMs: median(walls), mainMs: median(mains), statements: (statements.totalCount() - before) / ticks }
   }
   const tick = await measure(() => runMinuteMaintenance(deps))
   const one = await measure(selectOne)
   return { ...tick, selectOneWallMs: one.wallMs, selectOneMainMs: one.mainMs }
 }
 
-/** This thread's CPU so far, in ms (Linux: the thread group leader's schedstat; NaN elsewhere). */
+/** This thread's CPU so far, in ms (Linux: the thread group leader's schedstat, as sched-sampler.ts reads it; NaN elsewhere). */
 function mainThreadMs(): number {
   try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+    return Number(readFileSync('/proc/self/schedstat', 'utf8').split(' ')[0]) / 1e6
   } catch {
     return NaN
   }
 }
 
-async function fullApp(level: string, measureTick = false): Promise<{ cpuUs: number; tick?: IdleTick }> {
+/** Builds the full app's deps as a server does (embedded PGlite in a temp dir), runs `measure` on them, releases them. */
+async function withFullApp<T>(level: string, measure: (deps: Deps) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'kamhub-bench-'))
   const { deps, close } = await buildServerDeps({
     NODE_ENV: 'production',
@@ -122,8 +122,7 @@ async function fullApp(level: string, measureTick = false): Promise<{ cpuUs: num
     EVENTS_DISPATCHER: 'false', // background polling would be billed to the requests
   })
   try {
-    const cpuUs = await cpuPerRequest(createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch, '/health/live')
-    return measureTick ? { cpuUs, tick: await idleTick(deps) } : { cpuUs }
+    return await measure(deps)
   } finally {
     await close()
     await rm(dir, { recursive: true, force: true })
@@ -131,7 +130,8 @@ async function fullApp(level: string, measureTick = false): Promise<{ cpuUs: num
 }
 
 const bare = new Hono().get('/hello', (c) => c.text('Hello'))
-const debug = await fullApp('debug')
-const info = await fullApp('info', true)
-const result = { fullDebug: debug.cpuUs, fullInfo: info.cpuUs, bare: await cpuPerRequest(bare.fetch, '/hello'), idleTick: info.tick! }
+const perRequest = (deps: Deps) => cpuPerRequest(createApp(deps, { headerSink: nodeResponseHeaders, rawHeaders: nodeRawHeaders }).fetch, '/health/live')
+const fullDebug = await withFullApp('debug', perRequest)
+const info = await withFullApp('info', async (deps) => ({ cpuUs: await perRequest(deps), idleTick: await idleTick(deps) }))
+const result = { fullDebug, fullInfo: info.cpuUs, bare: await cpuPerRequest(bare.fetch, '/hello'), idleTick: info.idleTick }
 process.send!(result, () => process.exit(0))

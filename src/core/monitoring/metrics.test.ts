@@ -40,6 +40,14 @@ describe('Prometheus text format', () => {
     ])
   })
 
+  it('counts a histogram\'s observations per series and across them', () => {
+    const h = new MetricsRegistry().histogram('db_seconds', 'Statements')
+    expect(h.totalCount()).toBe(0)
+    for (const operation of ['select', 'select', 'update']) h.observe(0.001, { operation })
+    expect(h.count({ operation: 'select' })).toBe(2)
+    expect(h.totalCount()).toBe(3)
+  })
+
   it('writes infinite values as +Inf / -Inf, never as JavaScript Infinity', () => {
     const m = new MetricsRegistry()
     const g = m.gauge('edge', 'Edge values')

@@ -197,6 +197,12 @@ export class Histogram extends Metric {
   count(labels: Labels = {}): number {
     return this.series_.get(keyOf(labels))?.value.count ?? 0
   }
+  /** Observations across every series. */
+  totalCount(): number {
+    let total = 0
+    for (const { value } of this.series_.values()) total += value.count
+    return total
+  }
   /** Every series' labels and observation count (a counter view renders these). */
   counts(): Array<{ labels: Labels; count: number }> {
     return [...this.series_.values()].map(({ labels, value }) => ({ labels, count: value.count }))
