@@ -22,7 +22,7 @@ describe('signed search cursors', () => {
     const edited = btoa(JSON.stringify({ v: 1, ...position, k: '0' })).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
     const attempts = [
       `${edited}.${signature}`,
-      `${payload}.${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`,
+      `${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`, // the first character: the last carries padding bits
       await encodeCursor(position, 'another-secret-another-secret-another'),
       'not-a-cursor',
       '',
