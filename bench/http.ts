@@ -627,7 +627,7 @@ function report(targets: Target[], rates: number[], pacedLog: PacedRound[], inPr
     lines.push(
       `idle RSS 1 s after ready, median: server process ${mib(median(startups.warm.map((x) => x.serverRss)))} (warm start), ${mib(median(startups.cold.map((x) => x.serverRss)))} (cold start);`,
     )
-    lines.push(`  whole npm start tree (npm + sh + tsx launcher + server) ${mib(median(startups.warm.map((x) => x.treeRss)))} (warm start)`)
+    lines.push(`  whole npm start tree (npm + sh + server) ${mib(median(startups.warm.map((x) => x.treeRss)))} (warm start)`)
   }
   lines.push('')
   return lines.join('\n') + '\n'

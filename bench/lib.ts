@@ -75,14 +75,15 @@ export async function alone<T>(servers: readonly ChildServer[], measured: ChildS
 }
 
 /**
- * The Node flags `npm start` runs the server with (package.json `scripts.start`: `tsx <flags> <entry>`). Every
- * benchmark server, the full app and the bare baseline alike, gets them: a figure is for the server as it is run.
+ * The Node flags `npm start` runs the server with (package.json `scripts.start`: `node --import tsx <flags> <entry>`;
+ * forkChild adds the loader itself). Every benchmark server, the full app and the bare baseline alike, gets them: a
+ * figure is for the server as it is run.
  */
 export const NPM_START_NODE_FLAGS: readonly string[] = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
 ).scripts.start
   .split(/\s+/)
-  .filter((token) => token.startsWith('--'))
+  .filter((token) => token.startsWith('--') && token !== '--import')
 
 /**
  * Starts a TypeScript server file in its own Node process (own event loop), with npm start's Node flags, and waits

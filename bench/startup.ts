@@ -14,7 +14,7 @@ export interface StartupRun {
   inProcessMs?: number
   /** VmRSS of the server process (the leaf node process) after 1 s idle. */
   serverRss: number
-  /** VmRSS summed over npm, the shell, the tsx launcher and the server. */
+  /** VmRSS summed over npm, the shell and the server. */
   treeRss: number
 }
 
@@ -37,7 +37,7 @@ export async function measureStart(dataDir: string): Promise<StartupRun> {
     const readyMs = await waitReady(port, startedAt, () => exitCode !== undefined)
     await sleep(1000) // let start-up garbage be collected before reading "idle" memory
     const tree = [npm.pid!, ...descendants(npm.pid!)]
-    // npm → sh → tsx launcher → the server: the deepest process running the entry file.
+    // npm → sh → the server: the deepest process running the entry file.
     const server = tree.filter((pid) => commandLine(pid).includes('src/runtime/node.ts')).at(-1) ?? tree.at(-1)!
     return {
       readyMs,

@@ -198,7 +198,7 @@ function hyperdriveUrl(url: string): string {
 }
 
 /** Re-checks a condition every 100 ms until it holds or the deadline passes. */
-async function until(condition: () => boolean | Promise<boolean>, deadlineMs: number): Promise<boolean> {
+export async function until(condition: () => boolean | Promise<boolean>, deadlineMs: number): Promise<boolean> {
   const deadline = Date.now() + deadlineMs
   while (Date.now() < deadline) {
     if (await condition()) return true
