@@ -53,13 +53,22 @@ describe('dispatcher processes', () => {
   it('a worker SIGKILLed mid-handler: the delivery runs again after its lease', async () => {
     const { db, url } = await freshDatabase()
     try {
-      const first = await startWorker({ DATABASE_URL: url, LEASE_MS: '1000', HANG: '1' })
+      // Leases are not renewed while a handler runs: with a short one, a slow machine could let the first worker's
+      // own claim loop re-claim its still-running delivery before the kill (an attempt and a crash more). Its lease
+      // outlives the test instead, and is moved into the past after the kill rather than waited out.
+      const first = await startWorker({ DATABASE_URL: url, LEASE_MS: '60000', HANG: '1' })
       workers.push(first)
       await publishMany(db, 1, 'hang')
       await eventually('the handler started', async () => (await queryRows(db.orm, sql`select 1 from reliability_log where phase = 'started'`)).length === 1)
       await stopWorker(first, 'SIGKILL')
+      // Still the dead worker's until its lease ends: the end comes now.
+      const expired = await queryRows(
+        db.orm,
+        sql`update event_deliveries set leased_until = now() - interval '1 second' where status = 'pending' and lease_owner is not null returning 1 as expired`,
+      )
+      expect(expired).toHaveLength(1)
 
-      const second = await startWorker({ DATABASE_URL: url, LEASE_MS: '1000' })
+      const second = await startWorker({ DATABASE_URL: url, LEASE_MS: '60000' })
       workers.push(second)
       await eventually('a second worker completed it after the lease ran out', async () =>
         (await queryRows(db.orm, sql`select 1 from event_deliveries where status = 'delivered'`)).length === 1,
@@ -108,18 +117,20 @@ describe('dispatcher processes', () => {
       }
       await publishMany(db, 1)
       await rec.waitFor(1)
-      const killed = await queryRows<{ ok: boolean }>(
-        db.orm,
-        sql`select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'kamhub-listener' and datname = current_database()`,
-      )
-      expect(killed.length).toBe(1)
       // With push: a push it never heard — its own live lease (1 h) with no NOTIFY behind it, as when a publisher
       // leased to it just before the connection dropped. Only adopting it after the reconnect delivers it in time.
+      // Written before the kill: the adoption runs as soon as the listener is back, and a row committed after it
+      // would wait out its lease.
       const lost = push ? 1 : 0
       if (push) {
         await db.orm.execute(sql`insert into event_deliveries (event_seq, subscription, lease_owner, leased_until, attempts)
           select seq, 'listener-test', ${dispatcher.owner}, now() + interval '1 hour', 1 from event_outbox order by seq limit 1`)
       }
+      const killed = await queryRows<{ ok: boolean }>(
+        db.orm,
+        sql`select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'kamhub-listener' and datname = current_database()`,
+      )
+      expect(killed.length).toBe(1)
       await publishMany(db, 3) // published while the listener is down or reconnecting
       await rec.waitFor(4 + lost)
       await publishMany(db, 1) // and NOTIFY works again on the new connection

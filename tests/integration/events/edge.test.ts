@@ -103,13 +103,15 @@ describe('events through QStash (Workers)', () => {
     beforeEach(async () => {
       rec = recorder()
       failures = 0
+      // A backoff of a minute or more: a failed attempt stays not due however slow the machine (the fake records
+      // QStash's Retry-After without sleeping it, and makeDue stands in for the sweep's wait).
       const sub = defineSubscription('edge-sub', ['booking.*'], async (event, ctx) => {
         if (failures > 0) {
           failures--
           throw new Error(`provider down (attempt ${ctx.attempt})`)
         }
         await rec.handler(event)
-      }, { backoffBaseMs: 2_000, backoffMaxMs: 60_000 })
+      }, { backoffBaseMs: 60_000, backoffMaxMs: 600_000 })
       await setup({}, [sub])
     })
 
@@ -137,10 +139,12 @@ describe('events through QStash (Workers)', () => {
       await publishAndKick()
       const [m] = fake.messages
       expect(m!.attempts.map((a) => a.status)).toEqual([503, 503, 200])
-      // Retry-After is the subscription's backoff (2 s base, doubling, jittered to [d/2, d]) in whole seconds.
+      // Retry-After is the subscription's backoff (60 s base, doubling, jittered to [d/2, d]) in whole seconds.
       expect(m!.attempts.slice(0, 2).map((a) => Number(a.retryAfter))).toEqual([expect.any(Number), expect.any(Number)])
-      expect(Number(m!.attempts[0]!.retryAfter)).toBeGreaterThanOrEqual(1)
-      expect(Number(m!.attempts[1]!.retryAfter)).toBeGreaterThanOrEqual(1)
+      expect(Number(m!.attempts[0]!.retryAfter)).toBeGreaterThanOrEqual(30)
+      expect(Number(m!.attempts[0]!.retryAfter)).toBeLessThanOrEqual(60)
+      expect(Number(m!.attempts[1]!.retryAfter)).toBeGreaterThanOrEqual(60)
+      expect(Number(m!.attempts[1]!.retryAfter)).toBeLessThanOrEqual(120)
       expect(rec.seen).toHaveLength(1)
       const [d] = await deliveries()
       expect(d).toMatchObject({ status: 'delivered', attempts: 3, crashes: 0, lease_owner: null })
@@ -156,7 +160,7 @@ describe('events through QStash (Workers)', () => {
       expect(fake.messages[0]!.attempts.map((a) => a.status)).toEqual([503, 503])
       const [waiting] = await deliveries()
       expect(waiting).toMatchObject({ status: 'pending', attempts: 2, crashes: 0, lease_owner: null })
-      expect(waiting!.due_in_s).toBeGreaterThan(0) // waits its backoff, nobody holds it
+      expect(waiting!.due_in_s).toBeGreaterThan(30) // waits its backoff (60–120 s after attempt 2), nobody holds it
       expect((await edge.sweep(testApp.db)).claimed).toBe(0) // not due yet
 
       await makeDue(testApp.db)

@@ -80,7 +80,9 @@ describe('pushed deliveries', () => {
     const first = recorder()
     const second = recorder()
     const a = await startPushing([defineSubscription('shared', ['booking.*'], first.handler)])
-    const b = await startPushing([defineSubscription('shared', ['booking.*'], second.handler)], { heartbeatMs: 200 })
+    // b renews every 2 s and its ownership lasts 6 s past a renewal: a slow machine does not let it lapse before the
+    // push below, and a's resignation is still taken over within the deadline.
+    const b = await startPushing([defineSubscription('shared', ['booking.*'], second.handler)], { heartbeatMs: 2_000 })
     expect(await owners()).toEqual([a.dispatcher.owner])
 
     for (let i = 0; i < 5; i++) await publishOne(db)
