@@ -119,6 +119,7 @@ it('/dev/inbox renders the list, the e-mail inside its sandboxed iframe, SMS and
 
   // The listeners are live: an off-host image forced into the page is refused by the CSP and reported.
   await page.evaluate(`document.body.appendChild(Object.assign(document.createElement('img'), { src: 'https://tracker.example.invalid/pixel.png' }))`)
-  await expect.poll(() => cspIssues.length).toBeGreaterThan(0)
+  // The report travels renderer → CDP → Playwright → here: on a loaded machine that can take past poll's default 1 s.
+  await expect.poll(() => cspIssues.length, { timeout: 15_000 }).toBeGreaterThan(0)
   await context.close()
 })

@@ -31,10 +31,22 @@ function manualClock() {
   return { now: () => t, advance: (ms: number) => (t += ms) }
 }
 
+/**
+ * Every cache's timeout here, generous on purpose: none of these tests is about the timeout, and a round trip SDK →
+ * bridge → Redis (a first TCP connect included) on a loaded machine can outlast the 100 ms default — the cache would
+ * then fall back to memory and a test fail (or pass) by chance.
+ */
+const TIMEOUT_MS = 2_000
+
+/** A client with the cache's options and the matching cache timeout, for an UpstashCache built by hand. */
+function clientAndTimeout() {
+  return { redis: new Redis({ url: bridge.url, token: bridge.token, ...upstashCacheClientOptions(TIMEOUT_MS) }), timeoutMs: TIMEOUT_MS }
+}
+
 /** A cache on its own key prefix (tests never see each other's keys), with L1 off unless the test turns it on. */
 function upstashCache(options: Partial<UpstashCacheOptions> & { timeoutMs?: number } = {}) {
   const prefix = `${runPrefix}${++testNo}:`
-  const timeoutMs = options.timeoutMs ?? 2_000
+  const timeoutMs = options.timeoutMs ?? TIMEOUT_MS
   const redis = options.redis ?? new Redis({ url: bridge.url, token: bridge.token, ...upstashCacheClientOptions(timeoutMs) })
   const cache = new UpstashCache({ l1TtlMs: 0, ...options, redis, prefix, timeoutMs })
   return { cache, prefix }
@@ -70,8 +82,9 @@ describe('UpstashCache through the real SDK and Redis', () => {
     const writer = upstashCache()
     await writer.cache.set('k', { seats: [1, 2] }, { ttlSeconds: 60 })
     // A second instance on the same prefix: its first read comes from Redis, its second from its L1 copy.
-    const reader = new UpstashCache({ redis: new Redis({ url: bridge.url, token: bridge.token, retry: { retries: 0 } }), prefix: writer.prefix, l1TtlMs: 60_000 })
+    const reader = new UpstashCache({ ...clientAndTimeout(), prefix: writer.prefix, l1TtlMs: 60_000 })
     const fromRedis = await reader.get<{ seats: number[] }>('k')
+    expect(fromRedis).toEqual({ seats: [1, 2] }) // a miss (undefined) would throw a TypeError below too
     expect(() => fromRedis!.seats.push(3)).toThrow(TypeError)
     const fromMemory = await reader.get<{ seats: number[] }>('k')
     expect(() => fromMemory!.seats.push(3)).toThrow(TypeError)
@@ -120,7 +133,7 @@ describe('UpstashCache through the real SDK and Redis', () => {
     const clock = manualClock()
     const a = upstashCache({ now: clock.now, l1TtlMs: 1_000 })
     // b uses the same prefix as a: two processes of one deployment.
-    const b = new UpstashCache({ redis: new Redis({ url: bridge.url, token: bridge.token, retry: { retries: 0 } }), prefix: a.prefix, now: clock.now, l1TtlMs: 1_000 })
+    const b = new UpstashCache({ ...clientAndTimeout(), prefix: a.prefix, now: clock.now, l1TtlMs: 1_000 })
     await a.cache.set('tour:t2', 'v1', { ttlSeconds: 60 })
     expect(await b.get('tour:t2')).toBe('v1')
     await a.cache.delete('tour:t2')
@@ -131,7 +144,14 @@ describe('UpstashCache through the real SDK and Redis', () => {
   })
 
   it('cacheFromConfig picks Upstash when the REST URL and token are set, with the configured prefix', async () => {
-    const config = parseConfig({ NODE_ENV: 'test', UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token, CACHE_KEY_PREFIX: `${runPrefix}cfg:` })
+    // CACHE_TIMEOUT_MS as in upstashCache(): the default 100 ms would let a slow machine turn this into a fallback.
+    const config = parseConfig({
+      NODE_ENV: 'test',
+      UPSTASH_REDIS_REST_URL: bridge.url,
+      UPSTASH_REDIS_REST_TOKEN: bridge.token,
+      CACHE_KEY_PREFIX: `${runPrefix}cfg:`,
+      CACHE_TIMEOUT_MS: String(TIMEOUT_MS),
+    })
     const redis = new Redis({ url: bridge.url, token: bridge.token, ...upstashCacheClientOptions(config.CACHE_TIMEOUT_MS) })
     const cache = cacheFromConfig(config, { redis, metrics: new MetricsRegistry(), logger: createLogger({ level: 'silent' }) })
     expect(cache).toBeInstanceOf(UpstashCache)
