@@ -33,9 +33,9 @@ export async function runMinuteMaintenance(deps: Deps): Promise<Record<string, n
   // A server's notification worker owns the queue (it wakes when a row falls due): running it here as well would
   // only repeat its reads, so the minute just wakes it for the manifests it queued. The Worker runtime has no worker:
   // its cron runs the queue here.
-  const worker = deps.notifications?.kick
-  if (worker) {
-    if (manifestsQueued) worker()
+  const kickWorker = deps.notifications?.kick
+  if (kickWorker) {
+    if (manifestsQueued) kickWorker()
     return { ...booking, paymentsCaptured, paymentsReconciled, manifestsQueued }
   }
   const notifications = await runNotificationQueue(deps, now)

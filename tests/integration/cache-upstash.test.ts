@@ -38,16 +38,17 @@ function manualClock() {
  */
 const TIMEOUT_MS = 2_000
 
+/** The real SDK against the bridge, with the options production gives it for a cache timeout of `timeoutMs`. */
+const bridgeClient = (timeoutMs: number) => new Redis({ url: bridge.url, token: bridge.token, ...upstashCacheClientOptions(timeoutMs) })
+
 /** A client with the cache's options and the matching cache timeout, for an UpstashCache built by hand. */
-function clientAndTimeout() {
-  return { redis: new Redis({ url: bridge.url, token: bridge.token, ...upstashCacheClientOptions(TIMEOUT_MS) }), timeoutMs: TIMEOUT_MS }
-}
+const clientAndTimeout = () => ({ redis: bridgeClient(TIMEOUT_MS), timeoutMs: TIMEOUT_MS })
 
 /** A cache on its own key prefix (tests never see each other's keys), with L1 off unless the test turns it on. */
 function upstashCache(options: Partial<UpstashCacheOptions> & { timeoutMs?: number } = {}) {
   const prefix = `${runPrefix}${++testNo}:`
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS
-  const redis = options.redis ?? new Redis({ url: bridge.url, token: bridge.token, ...upstashCacheClientOptions(timeoutMs) })
+  const redis = options.redis ?? bridgeClient(timeoutMs)
   const cache = new UpstashCache({ l1TtlMs: 0, ...options, redis, prefix, timeoutMs })
   return { cache, prefix }
 }
@@ -152,7 +153,7 @@ describe('UpstashCache through the real SDK and Redis', () => {
       CACHE_KEY_PREFIX: `${runPrefix}cfg:`,
       CACHE_TIMEOUT_MS: String(TIMEOUT_MS),
     })
-    const redis = new Redis({ url: bridge.url, token: bridge.token, ...upstashCacheClientOptions(config.CACHE_TIMEOUT_MS) })
+    const redis = bridgeClient(config.CACHE_TIMEOUT_MS)
     const cache = cacheFromConfig(config, { redis, metrics: new MetricsRegistry(), logger: createLogger({ level: 'silent' }) })
     expect(cache).toBeInstanceOf(UpstashCache)
     await cache.set('k', 'v', { ttlSeconds: 5 })
